@@ -1,0 +1,117 @@
+//! `GET /subscriptions`: the caller's subscriptions and licenses with their upgrade offers,
+//! filtered by plan and grouped by a column.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+
+use shared::auth::authenticate;
+use shared::catalog::CatalogCache;
+use shared::config::Settings;
+use shared::domain::{Plan, Version};
+use shared::http::{json, query_choice, require_method, respond, route_path, ApiError};
+use shared::store::{CatalogReader, Sessions, SubscriptionReader};
+use shared::view::{list_order, SubscriptionView};
+
+pub struct App<S> {
+    pub store: S,
+    pub settings: Settings,
+    pub catalog: CatalogCache,
+}
+
+/// The columns a list can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    System,
+    Version,
+    Status,
+    BillingPeriod,
+    Plan,
+}
+
+impl GroupBy {
+    pub const ALLOWED: &'static str = "system, version, status, billing_period, plan";
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "system" => GroupBy::System,
+            "version" => GroupBy::Version,
+            "status" => GroupBy::Status,
+            "billing_period" => GroupBy::BillingPeriod,
+            "plan" => GroupBy::Plan,
+            _ => return None,
+        })
+    }
+
+    fn key(self, item: &SubscriptionView) -> Option<String> {
+        match self {
+            GroupBy::System => Some(item.system.clone()),
+            GroupBy::Version => Some(item.version.clone()),
+            GroupBy::Status => Some(item.status.as_str().to_string()),
+            GroupBy::BillingPeriod => item.billing_period.map(|b| b.as_str().to_string()),
+            GroupBy::Plan => Some(item.plan.as_str().to_string()),
+        }
+    }
+
+    /// Groups are ordered by key (versions as numbers); licenses, which have no billing
+    /// period, come last under a null key.
+    fn order(self, a: &Option<String>, b: &Option<String>) -> Ordering {
+        match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a), Some(b)) if self == GroupBy::Version => match (Version::parse(a), Version::parse(b)) {
+                (Ok(va), Ok(vb)) => va.cmp(&vb).then_with(|| a.cmp(b)),
+                _ => a.cmp(b),
+            },
+            (Some(a), Some(b)) => a.cmp(b),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Group {
+    key: Option<String>,
+    subscriptions: Vec<SubscriptionView>,
+}
+
+/// Orders, filters and groups the caller's items: the pure part of the route.
+pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> serde_json::Value {
+    let Some(group_by) = group_by else { return serde_json::json!({ "subscriptions": items }) };
+    let mut groups: Vec<Group> = Vec::new();
+    for item in items {
+        let key = group_by.key(&item);
+        match groups.iter_mut().find(|g| g.key == key) {
+            Some(g) => g.subscriptions.push(item),
+            None => groups.push(Group { key, subscriptions: vec![item] }),
+        }
+    }
+    groups.sort_by(|a, b| group_by.order(&a.key, &b.key));
+    serde_json::json!({ "groups": groups })
+}
+
+impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        respond(self.route(&req, Utc::now()).await)
+    }
+
+    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+        if route_path(req) != "/subscriptions" {
+            return Err(ApiError::RouteNotFound);
+        }
+        require_method(req, Method::GET, "GET")?;
+        let session = authenticate(&self.store, req, now).await?;
+        let plan = query_choice(req, "plan", Plan::parse, "subscription, license")?;
+        let group_by = query_choice(req, "group_by", GroupBy::parse, GroupBy::ALLOWED)?;
+        let mut subs = self.store.subscriptions(&session.account).await?;
+        subs.retain(|s| plan.is_none_or(|p| s.plan == p));
+        subs.sort_by(list_order);
+        let catalog = self.catalog.get(&self.store).await?;
+        let today = self.settings.today(now);
+        let items = subs.iter().map(|s| SubscriptionView::new(s, &catalog, today)).collect();
+        json(StatusCode::OK, &arrange(items, group_by))
+    }
+}

@@ -1,0 +1,135 @@
+//! Settings from the environment (SPEC section 4), read once per cold start.
+//!
+//! AWS settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`) are read by the SDK itself.
+
+use std::env;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing required setting {0}")]
+    Missing(&'static str),
+    #[error("setting {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Settings every function needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub table_name: String,
+    pub time_zone: Tz,
+    pub session_ttl_hours: u32,
+}
+
+/// Settings of the functions that send mail.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub mail_from: String,
+    pub portal_url: String,
+    pub vendor_name: String,
+    pub support_phone: String,
+    pub distributor_url: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let table_name = required(&get, "TABLE_NAME")?;
+        let time_zone = match get("TIME_ZONE").filter(|s| !s.trim().is_empty()) {
+            None => chrono_tz::America::Mexico_City,
+            Some(tz) => tz.trim().parse::<Tz>().map_err(|_| ConfigError::Invalid {
+                name: "TIME_ZONE",
+                reason: format!("{tz:?} is not an IANA time zone such as America/Mexico_City"),
+            })?,
+        };
+        let session_ttl_hours = match get("SESSION_TTL_HOURS").filter(|s| !s.trim().is_empty()) {
+            None => 12,
+            Some(h) => match h.trim().parse::<u32>() {
+                Ok(n) if (1..=24 * 30).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "SESSION_TTL_HOURS",
+                        reason: format!("{h:?} is not a number of hours between 1 and 720"),
+                    })
+                }
+            },
+        };
+        Ok(Settings { table_name, time_zone, session_ttl_hours })
+    }
+
+    /// Today in the vendor's time zone: statuses and activation dates use it.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.time_zone).date_naive()
+    }
+}
+
+impl MailSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mail_from = required(&get, "MAIL_FROM")?;
+        if !mail_from.contains('@') {
+            return Err(ConfigError::Invalid { name: "MAIL_FROM", reason: "not an e-mail address".into() });
+        }
+        let portal_url = url_setting(&get, "PORTAL_URL")?;
+        let distributor_url = url_setting(&get, "DISTRIBUTOR_URL")?;
+        Ok(MailSettings {
+            mail_from,
+            portal_url,
+            vendor_name: required(&get, "VENDOR_NAME")?,
+            support_phone: required(&get, "SUPPORT_PHONE")?,
+            distributor_url,
+        })
+    }
+}
+
+fn required(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name))
+}
+
+fn url_setting(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    let v = required(get, name)?;
+    if !(v.starts_with("https://") || v.starts_with("http://")) {
+        return Err(ConfigError::Invalid { name, reason: format!("{v:?} is not an http(s) URL") });
+    }
+    Ok(v.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_and_required() {
+        let s = Settings::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
+        assert_eq!(s.session_ttl_hours, 12);
+        assert_eq!(s.time_zone, chrono_tz::America::Mexico_City);
+        assert_eq!(Settings::from_lookup(lookup(&[])).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
+        assert_eq!(
+            Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TIME_ZONE", "Mars/Base")])).unwrap_err().to_string(),
+            "setting TIME_ZONE is invalid: \"Mars/Base\" is not an IANA time zone such as America/Mexico_City"
+        );
+        assert!(MailSettings::from_lookup(lookup(&[("MAIL_FROM", "a@b.c")])).is_err());
+    }
+
+    #[test]
+    fn today_is_the_vendors_day() {
+        let s = Settings::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
+        // 03:00 UTC on the 28th is still the 27th in Mexico City (UTC-6).
+        let now: DateTime<Utc> = "2026-11-28T03:00:00Z".parse().unwrap();
+        assert_eq!(s.today(now).to_string(), "2026-11-27");
+    }
+}

@@ -1,0 +1,19 @@
+//! The portal's domain, free of AWS: every rule here is unit-tested without a network.
+
+pub mod account;
+pub mod company;
+pub mod password;
+pub mod product;
+pub mod serial;
+pub mod subscription;
+pub mod token;
+pub mod version;
+
+pub use account::{normalize_email, Account};
+pub use product::{Catalog, Product, Terms};
+pub use serial::{Serial, SerialError};
+pub use subscription::{
+    BillingPeriod, NoUpgradeReason, Plan, SerialStatus, Subscription, TermsAcceptance, Upgrade, UpgradeOffer,
+    UpgradeRefusal,
+};
+pub use version::Version;

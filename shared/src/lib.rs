@@ -1,0 +1,16 @@
+//! The serial portal's shared crate: the pure domain, the DynamoDB store, SES v2 mail,
+//! HTTP helpers, settings and logging, used by every Lambda function and `portal-admin`.
+
+pub mod auth;
+pub mod aws;
+pub mod catalog;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod mail;
+pub mod store;
+pub mod telemetry;
+pub mod view;
+
+#[cfg(feature = "testing")]
+pub mod testing;

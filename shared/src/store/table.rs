@@ -1,0 +1,149 @@
+//! The table, as `template.yaml` declares it. The template is the one definition:
+//! `portal-admin init` and the tests create their tables from it, so they cannot drift.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::Client;
+use serde_yaml::Value;
+
+use super::StoreError;
+
+/// The SAM template, embedded at build time.
+pub const TEMPLATE: &str = include_str!("../../../template.yaml");
+/// The table's logical id in the template.
+pub const TABLE_RESOURCE: &str = "PortalTable";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDefinition {
+    pub attributes: Vec<(String, String)>,
+    pub key_schema: Vec<(String, String)>,
+    pub billing_mode: String,
+    pub ttl_attribute: Option<String>,
+}
+
+impl TableDefinition {
+    /// Reads the table's properties from the template text.
+    pub fn from_template(template: &str) -> Result<Self, String> {
+        let doc: Value = serde_yaml::from_str(template).map_err(|e| format!("template.yaml is not YAML: {e}"))?;
+        let props = &doc["Resources"][TABLE_RESOURCE]["Properties"];
+        if props.is_null() {
+            return Err(format!("template.yaml has no Resources.{TABLE_RESOURCE}.Properties"));
+        }
+        let pairs = |list: &Value, a: &str, b: &str| -> Result<Vec<(String, String)>, String> {
+            list.as_sequence()
+                .ok_or_else(|| format!("{TABLE_RESOURCE}: expected a list with {a} and {b}"))?
+                .iter()
+                .map(|e| match (e[a].as_str(), e[b].as_str()) {
+                    (Some(x), Some(y)) => Ok((x.to_string(), y.to_string())),
+                    _ => Err(format!("{TABLE_RESOURCE}: an entry lacks {a} or {b}")),
+                })
+                .collect()
+        };
+        let attributes = pairs(&props["AttributeDefinitions"], "AttributeName", "AttributeType")?;
+        let key_schema = pairs(&props["KeySchema"], "AttributeName", "KeyType")?;
+        if !props["GlobalSecondaryIndexes"].is_null() || !props["LocalSecondaryIndexes"].is_null() {
+            return Err(format!("{TABLE_RESOURCE}: secondary indexes are not supported by portal-admin init yet"));
+        }
+        let billing_mode = props["BillingMode"].as_str().unwrap_or("PROVISIONED").to_string();
+        let ttl = &props["TimeToLiveSpecification"];
+        let ttl_attribute = match ttl["Enabled"].as_bool() {
+            Some(true) => ttl["AttributeName"].as_str().map(str::to_string),
+            _ => None,
+        };
+        Ok(TableDefinition { attributes, key_schema, billing_mode, ttl_attribute })
+    }
+
+    pub fn from_embedded_template() -> Result<Self, String> {
+        Self::from_template(TEMPLATE)
+    }
+
+    /// Creates the table if it does not exist and waits until it is active.
+    /// Returns false when it existed already.
+    pub async fn create(&self, client: &Client, name: &str) -> Result<bool, StoreError> {
+        let attr = |(n, t): &(String, String)| {
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::from(t.as_str()))
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))
+        };
+        let key = |(n, t): &(String, String)| {
+            KeySchemaElement::builder()
+                .attribute_name(n)
+                .key_type(KeyType::from(t.as_str()))
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))
+        };
+        let result = client
+            .create_table()
+            .table_name(name)
+            .set_attribute_definitions(Some(self.attributes.iter().map(attr).collect::<Result<_, _>>()?))
+            .set_key_schema(Some(self.key_schema.iter().map(key).collect::<Result<_, _>>()?))
+            .billing_mode(BillingMode::from(self.billing_mode.as_str()))
+            .send()
+            .await;
+        let created = match result {
+            Ok(_) => true,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => false,
+            Err(e) => return Err(StoreError::Unavailable(format!("create table: {}", describe(&e)))),
+        };
+        for _ in 0..100 {
+            let status = client
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("describe table: {}", describe(&e))))?
+                .table
+                .and_then(|t| t.table_status);
+            if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        if let (true, Some(attribute)) = (created, &self.ttl_attribute) {
+            let spec = TimeToLiveSpecification::builder()
+                .attribute_name(attribute)
+                .enabled(true)
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("enable TTL: {}", describe(&e))))?;
+        }
+        Ok(created)
+    }
+}
+
+fn describe<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String {
+    match e.code() {
+        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+        None => "the endpoint did not answer (is DynamoDB reachable at AWS_ENDPOINT_URL_DYNAMODB?)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_declares_the_table_the_store_expects() {
+        let def = TableDefinition::from_embedded_template().unwrap();
+        assert_eq!(def.key_schema, vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]);
+        assert_eq!(def.attributes, vec![("pk".into(), "S".into()), ("sk".into(), "S".into())]);
+        assert_eq!(def.billing_mode, "PAY_PER_REQUEST");
+        assert_eq!(def.ttl_attribute.as_deref(), Some("expires_at"));
+    }
+
+    #[test]
+    fn a_template_without_the_table_is_an_error() {
+        assert!(TableDefinition::from_template("Resources: {}").is_err());
+        assert!(TableDefinition::from_template("::: not yaml").is_err());
+    }
+}

@@ -1,0 +1,378 @@
+//! `portal-admin`: the operators' command line. Creates the table exactly as
+//! `template.yaml` declares it and loads products, accounts and serials through the same
+//! store the functions use. Every error is one line on stderr and a non-zero exit.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{Days, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use shared::config::Settings;
+use shared::domain::password::{check_strength, PasswordHasherArgon};
+use shared::domain::product::valid_system_code;
+use shared::domain::{normalize_email, Account, BillingPeriod, Plan, Product, Serial, Subscription, Terms, Version};
+use shared::store::table::TableDefinition;
+use shared::store::{Accounts, AdminStore, CatalogReader, DynamoStore, StoreError};
+
+#[derive(Parser)]
+#[command(name = "portal-admin", version, about = "Load and inspect the serial portal's data")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the table as template.yaml declares it (does nothing if it exists)
+    Init,
+    /// Products of the catalog
+    Product {
+        #[command(subcommand)]
+        command: ProductCommand,
+    },
+    /// Customer accounts
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Serials: subscriptions and licenses
+    Subscription {
+        #[command(subcommand)]
+        command: SubscriptionCommand,
+    },
+    /// Load the demo data `make dev` uses and print the demo login
+    SeedDemo,
+}
+
+#[derive(Subcommand)]
+enum ProductCommand {
+    /// Create or replace a product: its latest version and the current upgrade terms
+    Set {
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        terms_version: String,
+        #[arg(long)]
+        terms_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; the password is read from standard input
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        company: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanArg {
+    Subscription,
+    License,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BillingArg {
+    Monthly,
+    Semiannual,
+    Annual,
+}
+
+#[derive(Subcommand)]
+enum SubscriptionCommand {
+    /// Add a serial to an account; prints the serial alone
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        users: u32,
+        #[arg(long, value_enum)]
+        plan: PlanArg,
+        #[arg(long, value_enum)]
+        billing: Option<BillingArg>,
+        #[arg(long)]
+        next_payment_on: Option<String>,
+        #[arg(long)]
+        activated_on: Option<String>,
+        #[arg(long)]
+        serial: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum AdminError {
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, AdminError>;
+
+fn input(msg: impl Into<String>) -> AdminError {
+    AdminError::Input(msg.into())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portal-admin: {}", one_line(&e.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let settings = Settings::from_env().map_err(|e| input(e.to_string()))?;
+    let sdk = shared::aws::sdk_config().await;
+    let client = shared::aws::dynamodb(&sdk);
+    let store = DynamoStore::new(client.clone(), &settings.table_name);
+    match cli.command {
+        Command::Init => {
+            let def = TableDefinition::from_embedded_template().map_err(input)?;
+            let created = def.create(&client, &settings.table_name).await?;
+            if created {
+                println!("created table {}", settings.table_name);
+            } else {
+                println!("table {} exists already", settings.table_name);
+            }
+        }
+        Command::Product { command: ProductCommand::Set { system, name, version, terms_version, terms_file } } => {
+            let terms_text = std::fs::read_to_string(&terms_file)
+                .map_err(|e| input(format!("cannot read terms file {}: {e}", terms_file.display())))?;
+            let product = product(&system, &name, &version, &terms_version, &terms_text)?;
+            store.put_product(&product).await?;
+            println!("product {} ({}) latest version {}", product.system, product.name, product.latest_version);
+        }
+        Command::Account { command: AccountCommand::Add { email, name, company, password_stdin: _ } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).map_err(|e| input(format!("cannot read the password: {e}")))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let account = account(&email, &name, &company, password)?;
+            store.add_account(&account).await.map_err(|e| match e {
+                StoreError::Conflict(_) => input(format!("an account with e-mail {} exists already", account.email)),
+                other => other.into(),
+            })?;
+            println!("account {} added", account.email);
+        }
+        Command::Subscription {
+            command:
+                SubscriptionCommand::Add {
+                    email,
+                    system,
+                    version,
+                    users,
+                    plan,
+                    billing,
+                    next_payment_on,
+                    activated_on,
+                    serial,
+                },
+        } => {
+            let email = normalize_email(&email).ok_or_else(|| input(format!("{email:?} is not an e-mail address")))?;
+            let catalog = store.products().await?;
+            if !catalog.iter().any(|p| p.system == system) {
+                return Err(input(format!("unknown system {system:?}: add it first with `portal-admin product set`")));
+            }
+            if store.account(&email).await?.is_none() {
+                return Err(input(format!("no account with e-mail {email}: add it first with `portal-admin account add`")));
+            }
+            let sub = subscription(SubscriptionInput {
+                email: &email,
+                system: &system,
+                version: &version,
+                users,
+                plan,
+                billing,
+                next_payment_on: next_payment_on.as_deref(),
+                activated_on: activated_on.as_deref(),
+                serial: serial.as_deref(),
+            })?;
+            store.add_subscription(&sub).await.map_err(|e| match e {
+                StoreError::Conflict(why) => input(why),
+                other => other.into(),
+            })?;
+            println!("{}", sub.serial);
+        }
+        Command::SeedDemo => seed_demo(&store, settings.today(Utc::now())).await?,
+    }
+    Ok(())
+}
+
+fn product(system: &str, name: &str, version: &str, terms_version: &str, terms_text: &str) -> Result<Product> {
+    if !valid_system_code(system) {
+        return Err(input(format!("system {system:?} must be an upper-case code such as SAE")));
+    }
+    if name.trim().is_empty() || terms_version.trim().is_empty() || terms_text.trim().is_empty() {
+        return Err(input("name, terms version and terms text must not be empty"));
+    }
+    Ok(Product {
+        system: system.to_string(),
+        name: name.trim().to_string(),
+        latest_version: Version::parse(version).map_err(|e| input(e.to_string()))?,
+        terms: Terms { version: terms_version.trim().to_string(), text: terms_text.trim().to_string() },
+    })
+}
+
+fn account(email: &str, name: &str, company: &str, password: &str) -> Result<Account> {
+    let email = normalize_email(email).ok_or_else(|| input(format!("{email:?} is not an e-mail address")))?;
+    if name.trim().is_empty() || company.trim().is_empty() {
+        return Err(input("name and company must not be empty"));
+    }
+    check_strength(password, &email).map_err(|e| input(e.to_string()))?;
+    let hasher = PasswordHasherArgon::new().map_err(|e| input(e.to_string()))?;
+    Ok(Account {
+        email,
+        name: name.trim().to_string(),
+        company: company.trim().to_string(),
+        password_hash: hasher.hash(password).map_err(|e| input(e.to_string()))?,
+        failed_logins: 0,
+        locked_until: None,
+    })
+}
+
+struct SubscriptionInput<'a> {
+    email: &'a str,
+    system: &'a str,
+    version: &'a str,
+    users: u32,
+    plan: PlanArg,
+    billing: Option<BillingArg>,
+    next_payment_on: Option<&'a str>,
+    activated_on: Option<&'a str>,
+    serial: Option<&'a str>,
+}
+
+fn date(name: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| input(format!("--{name} {s:?} is not a date like 2026-12-10")))
+}
+
+fn subscription(i: SubscriptionInput<'_>) -> Result<Subscription> {
+    if i.users == 0 || i.users > 10_000 {
+        return Err(input("--users must be between 1 and 10000"));
+    }
+    let (plan, billing_period, next_payment_on) = match i.plan {
+        PlanArg::Subscription => {
+            let billing = i.billing.ok_or_else(|| input("a subscription needs --billing monthly|semiannual|annual"))?;
+            let next = i.next_payment_on.ok_or_else(|| input("a subscription needs --next-payment-on YYYY-MM-DD"))?;
+            let billing = match billing {
+                BillingArg::Monthly => BillingPeriod::Monthly,
+                BillingArg::Semiannual => BillingPeriod::Semiannual,
+                BillingArg::Annual => BillingPeriod::Annual,
+            };
+            (Plan::Subscription, Some(billing), Some(date("next-payment-on", next)?))
+        }
+        PlanArg::License => {
+            if i.billing.is_some() || i.next_payment_on.is_some() {
+                return Err(input("a license is paid once: it takes no --billing nor --next-payment-on"));
+            }
+            (Plan::License, None, None)
+        }
+    };
+    let serial = match i.serial {
+        Some(s) => Serial::parse(s).map_err(|e| input(format!("--serial: {e}")))?,
+        None => Serial::generate().map_err(|e| input(e.to_string()))?,
+    };
+    Ok(Subscription {
+        serial,
+        account: i.email.to_string(),
+        system: i.system.to_string(),
+        version: Version::parse(i.version).map_err(|e| input(e.to_string()))?,
+        users: i.users,
+        plan,
+        billing_period,
+        activated_on: i.activated_on.map(|d| date("activated-on", d)).transpose()?,
+        next_payment_on,
+        valid_until: None,
+        upgraded_from: None,
+        superseded_by: None,
+    })
+}
+
+pub const DEMO_EMAIL: &str = "ana@example.com";
+pub const DEMO_PASSWORD: &str = "portal-demo-2026";
+const DEMO_TERMS: &str = include_str!("../demo-terms.txt");
+
+/// The demo customer with one serial in each situation, dated from today so the demo
+/// never goes stale. Idempotent: an existing demo account is left as it is.
+async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
+    for (system, name, version) in [
+        ("SAE", "Aspel SAE", "8.0"),
+        ("NOI", "Aspel NOI", "11.0"),
+        ("COI", "Aspel COI", "10.0"),
+        ("BANCO", "Aspel BANCO", "6.0"),
+    ] {
+        store.put_product(&product(system, name, version, "2022-10", DEMO_TERMS)?).await?;
+    }
+    let days = |n: i64| -> NaiveDate {
+        if n >= 0 {
+            today.checked_add_days(Days::new(n as u64)).unwrap_or(today)
+        } else {
+            today.checked_sub_days(Days::new(n.unsigned_abs())).unwrap_or(today)
+        }
+    };
+    let demo = [
+        (DEMO_EMAIL, "Ana Ruiz", "Comercial Ruiz SA de CV"),
+        ("luis@example.com", "Luis Pérez", "Distribuidora Pérez y Asociados SC"),
+    ];
+    for (email, name, company) in demo {
+        if store.account(email).await?.is_some() {
+            println!("demo account {email} exists already; left as it is");
+            continue;
+        }
+        store.add_account(&account(email, name, company, DEMO_PASSWORD)?).await?;
+        let serials: Vec<(&str, &str, u32, PlanArg, Option<BillingArg>, Option<NaiveDate>, Option<NaiveDate>)> = if email == DEMO_EMAIL {
+            vec![
+                ("SAE", "7.0", 1, PlanArg::Subscription, Some(BillingArg::Monthly), Some(days(13)), Some(days(-600))),
+                ("NOI", "11.0", 3, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(200)), Some(days(-165))),
+                ("COI", "10.0", 2, PlanArg::License, None, None, Some(days(-900))),
+                ("BANCO", "5.0", 1, PlanArg::Subscription, Some(BillingArg::Semiannual), Some(days(-20)), Some(days(-400))),
+            ]
+        } else {
+            vec![("SAE", "7.0", 5, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(90)), Some(days(-275)))]
+        };
+        for (system, version, users, plan, billing, next, activated) in serials {
+            let next = next.map(|d| d.to_string());
+            let activated = activated.map(|d| d.to_string());
+            let sub = subscription(SubscriptionInput {
+                email,
+                system,
+                version,
+                users,
+                plan,
+                billing,
+                next_payment_on: next.as_deref(),
+                activated_on: activated.as_deref(),
+                serial: None,
+            })?;
+            store.add_subscription(&sub).await?;
+        }
+        println!("demo account {email} added");
+    }
+    println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    Ok(())
+}
