@@ -1,0 +1,108 @@
+//! `recover-password` against DynamoDB Local and moto's SES v2: the whole recovery path,
+//! reading the mail back and following its link.
+
+use chrono::Utc;
+use recover_password::App;
+use shared::domain::token::TokenDigest;
+use shared::store::{Accounts, DynamoStore, Sessions};
+use shared::testing::{fixture, hasher, json_of, reset_token_in, TestEnv};
+
+async fn setup() -> (TestEnv, App<DynamoStore>, String) {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    env.add_account(&email, "Old-Password-1", "Comercial Ruiz SA de CV").await;
+    let app = App {
+        store: env.store.clone(),
+        mail: env.mail_settings.clone(),
+        mailer: env.mailer.clone(),
+        hasher: hasher().clone(),
+    };
+    (env, app, email)
+}
+
+#[tokio::test]
+async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_sessions() {
+    let (env, app, email) = setup().await;
+    let old_session = env.session_for(&email).await;
+    let res = app.handle(fixture("password-reset", &[("EMAIL", &email.to_uppercase())])).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(json_of(&res)["status"], "accepted");
+
+    let mails = env.mails_to(&email);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].subject.contains("contraseña"), "{}", mails[0].subject);
+    assert!(mails[0].body.contains("http://127.0.0.1:5173/password-reset?token="), "{}", mails[0].body);
+    let token = reset_token_in(&mails[0].body).expect("link with token");
+    assert!(token.len() >= 22, "at least 128 bits");
+
+    let res = app.handle(fixture("password-reset-confirm-weak", &[("TOKEN", &token)])).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(&res)["code"], "weak_password");
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &email)])).await;
+    assert_eq!(res.status(), 422, "the e-mail is not a password");
+
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+    assert_eq!(res.status(), 204);
+    let account = env.store.account(&email).await.unwrap().unwrap();
+    assert!(hasher().verify("New-Password-2026", &account.password_hash));
+    assert!(!hasher().verify("Old-Password-1", &account.password_hash));
+    assert!(
+        env.store.session(&TokenDigest::of(&old_session), Utc::now()).await.unwrap().is_none(),
+        "every session is revoked"
+    );
+
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
+    assert_eq!(res.status(), 400, "a token works once");
+    assert_eq!(json_of(&res)["code"], "invalid_token");
+}
+
+#[tokio::test]
+async fn unknown_accounts_get_the_same_answer_and_no_mail() {
+    let (env, app, _) = setup().await;
+    let nobody = env.email("nobody");
+    let res = app.handle(fixture("password-reset", &[("EMAIL", &nobody)])).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(json_of(&res)["status"], "accepted");
+    assert!(env.mails_to(&nobody).is_empty());
+    let res = app.handle(fixture("password-reset", &[("EMAIL", "not an address")])).await;
+    assert_eq!(res.status(), 202);
+}
+
+#[tokio::test]
+async fn at_most_three_mails_an_hour() {
+    let (env, app, email) = setup().await;
+    for _ in 0..5 {
+        let res = app.handle(fixture("password-reset", &[("EMAIL", &email)])).await;
+        assert_eq!(res.status(), 202);
+    }
+    assert_eq!(env.mails_to(&email).len(), 3);
+}
+
+#[tokio::test]
+async fn a_reset_clears_the_lock() {
+    let (env, app, email) = setup().await;
+    use shared::store::LoginAttempts;
+    for _ in 0..5 {
+        env.store.reserve_login_attempt(&email, Utc::now()).await.unwrap();
+        env.store.login_failed(&email, Utc::now()).await.unwrap();
+    }
+    assert!(env.store.account(&email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
+    app.handle(fixture("password-reset", &[("EMAIL", &email)])).await;
+    let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+    assert_eq!(res.status(), 204);
+    let account = env.store.account(&email).await.unwrap().unwrap();
+    assert_eq!(account.locked_at(Utc::now()), None);
+    assert_eq!(account.failed_logins, 0);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_tokens_are_invalid() {
+    let (_env, app, _) = setup().await;
+    let unknown = "A".repeat(43);
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &unknown), ("PASSWORD", "New-Password-2026")])).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(&res)["code"], "invalid_token");
+    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
+    assert_eq!(json_of(&res)["code"], "invalid_token");
+}

@@ -1,0 +1,150 @@
+//! `validate-serial` against DynamoDB Local: activation, periodic validation, the company
+//! check, and what an upgraded serial answers before and after its last day.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use shared::domain::{Plan, Serial, Subscription};
+use shared::store::{DynamoStore, SubscriptionReader};
+use shared::testing::{fixture, json_of, TestEnv};
+use validate_serial::App;
+
+const COMPANY: &str = "Comercial Ñandú, S.A. de C.V.";
+
+async fn world() -> (TestEnv, App<DynamoStore>, String) {
+    let env = TestEnv::new().await;
+    env.add_products().await;
+    let email = env.email("ana");
+    env.add_account(&email, "Password-ana-1", COMPANY).await;
+    let app = App { store: env.store.clone(), settings: env.settings.clone() };
+    (env, app, email)
+}
+
+async fn validate(app: &App<DynamoStore>, name: &str, serial: &str, company: &str) -> (u16, Value) {
+    let res = app.handle(fixture(name, &[("SERIAL", serial), ("COMPANY", company)])).await;
+    (res.status().as_u16(), json_of(&res))
+}
+
+async fn never_activated(env: &TestEnv, email: &str) -> Subscription {
+    let sub = env.add_serial(email, "SAE", "8.0", Plan::Subscription, Some(20)).await;
+    set(env, &sub, "REMOVE activated_on", &[]).await;
+    sub
+}
+
+async fn set(env: &TestEnv, sub: &Subscription, expr: &str, values: &[(&str, String)]) {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let mut update = env
+        .store
+        .client()
+        .update_item()
+        .table_name(env.store.table())
+        .key("pk", S(format!("ACCOUNT#{}", sub.account)))
+        .key("sk", S(format!("SERIAL#{}", sub.serial)))
+        .update_expression(expr);
+    for (k, v) in values {
+        update = update.expression_attribute_values(*k, S(v.clone()));
+    }
+    update.send().await.unwrap();
+}
+
+#[tokio::test]
+async fn first_validation_activates_and_later_ones_keep_the_date() {
+    let (env, app, email) = world().await;
+    let sub = never_activated(&env, &email).await;
+    // Typed loosely, as people type company names.
+    let (status, body) = validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
+    assert_eq!(status, 200, "{body}");
+    let today = env.today().to_string();
+    assert_eq!(body["activated_on"], today.as_str());
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["serial"], sub.serial.as_str());
+    assert_eq!(body["system"], "SAE");
+    assert_eq!(body["version"], "8.0");
+    assert_eq!(body["users"], 1);
+    assert_eq!(body["valid_until"], Value::Null);
+    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    assert_eq!(stored.activated_on, Some(env.today()));
+
+    let (status, again) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, body);
+}
+
+#[tokio::test]
+async fn an_already_activated_serial_keeps_its_date() {
+    let (env, app, email) = world().await;
+    let sub = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(20)).await;
+    let (_, body) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
+    assert_eq!(body["activated_on"], sub.activated_on.unwrap().to_string());
+}
+
+#[tokio::test]
+async fn company_mismatch_unknown_serial_and_bad_check_character() {
+    let (env, app, email) = world().await;
+    let sub = never_activated(&env, &email).await;
+    let (status, body) = validate(&app, "validate-company-mismatch", sub.serial.as_str(), "").await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (403, "company_mismatch"));
+    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    assert_eq!(stored.activated_on, None, "a refused validation activates nothing");
+
+    let (status, body) = validate(&app, "validate", Serial::generate().unwrap().as_str(), COMPANY).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (404, "not_found"));
+
+    let before = env.store.calls();
+    let (status, body) = validate(&app, "validate-bad-check-character", "", "").await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (400, "invalid_request"));
+    assert_eq!(env.store.calls(), before, "a mistyped serial is answered without reading the store");
+}
+
+#[tokio::test]
+async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
+    let (env, app, email) = world().await;
+    let superseded = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(9)).await;
+    let until = env.days_from_today(9).to_string();
+    set(
+        &env,
+        &superseded,
+        "SET superseded_by = :by, valid_until = :until",
+        &[(":by", Serial::generate().unwrap().to_string()), (":until", until.clone())],
+    )
+    .await;
+    let (status, body) = validate(&app, "validate", superseded.serial.as_str(), COMPANY).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "superseded");
+    assert_eq!(body["valid_until"], until.as_str());
+
+    let inactive = env.add_serial(&email, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
+    let past = env.days_from_today(-1).to_string();
+    set(
+        &env,
+        &inactive,
+        "SET superseded_by = :by, valid_until = :until",
+        &[(":by", Serial::generate().unwrap().to_string()), (":until", past.clone())],
+    )
+    .await;
+    let (status, body) = validate(&app, "validate", inactive.serial.as_str(), COMPANY).await;
+    assert_eq!(status, 200, "the program must hear that it has to stop");
+    assert_eq!(body["status"], "inactive");
+    assert_eq!(body["valid_until"], past.as_str());
+
+    let expired = env.add_serial(&email, "BANCO", "5.0", Plan::Subscription, Some(-3)).await;
+    let (status, body) = validate(&app, "validate", expired.serial.as_str(), COMPANY).await;
+    assert_eq!((status, body["status"].as_str().unwrap()), (200, "expired"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_activations_set_one_date() {
+    let (env, app, email) = world().await;
+    let sub = never_activated(&env, &email).await;
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (app, serial) = (app.clone(), sub.serial.to_string());
+        tasks.push(tokio::spawn(async move { validate(&app, "validate", &serial, COMPANY).await }));
+    }
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body["activated_on"], env.today().to_string(), "{body}");
+    }
+}
