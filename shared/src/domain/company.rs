@@ -9,10 +9,7 @@ pub fn normalize_company(name: &str) -> String {
     let mut pending_space = false;
     // NFKD splits "ñ" into "n" plus a combining tilde, which is then dropped.
     for c in name.nfkd() {
-        if c.is_alphanumeric() {
-            if unicode_normalization::char::is_combining_mark(c) {
-                continue;
-            }
+        if c.is_alphanumeric() && !unicode_normalization::char::is_combining_mark(c) {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
@@ -20,10 +17,9 @@ pub fn normalize_company(name: &str) -> String {
             out.extend(c.to_lowercase());
         } else if c.is_whitespace() {
             pending_space = true;
-        } else if unicode_normalization::char::is_combining_mark(c) {
-            // accents: dropped
         }
-        // punctuation: dropped without separating words ("S.A." is "sa")
+        // Accents (combining marks) and punctuation are dropped without separating
+        // words: "S.A." is "sa".
     }
     out
 }

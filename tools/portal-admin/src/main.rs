@@ -317,6 +317,9 @@ pub const DEMO_EMAIL: &str = "ana@example.com";
 pub const DEMO_PASSWORD: &str = "portal-demo-2026";
 const DEMO_TERMS: &str = include_str!("../demo-terms.txt");
 
+/// system, version, users, plan, billing, next payment, activation
+type DemoSerial = (&'static str, &'static str, u32, PlanArg, Option<BillingArg>, Option<NaiveDate>, Option<NaiveDate>);
+
 /// The demo customer with one serial in each situation, dated from today so the demo
 /// never goes stale. Idempotent: an existing demo account is left as it is.
 async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
@@ -345,7 +348,7 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
             continue;
         }
         store.add_account(&account(email, name, company, DEMO_PASSWORD)?).await?;
-        let serials: Vec<(&str, &str, u32, PlanArg, Option<BillingArg>, Option<NaiveDate>, Option<NaiveDate>)> = if email == DEMO_EMAIL {
+        let serials: Vec<DemoSerial> = if email == DEMO_EMAIL {
             vec![
                 ("SAE", "7.0", 1, PlanArg::Subscription, Some(BillingArg::Monthly), Some(days(13)), Some(days(-600))),
                 ("NOI", "11.0", 3, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(200)), Some(days(-165))),
