@@ -259,7 +259,11 @@ pub fn route_path(req: &Request) -> String {
         None => path,
     };
     let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Refuses a method the route does not serve.

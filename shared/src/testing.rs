@@ -58,7 +58,8 @@ impl TestEnv {
             distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
         };
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
-        let settings = Settings { table_name: table, time_zone: chrono_tz::America::Mexico_City, session_ttl_hours: 12 };
+        let settings =
+            Settings { table_name: table, time_zone: chrono_tz::America::Mexico_City, session_ttl_hours: 12 };
         TestEnv { store, mailer, settings, mail_settings, sdk, tag }
     }
 
@@ -86,9 +87,12 @@ impl TestEnv {
     }
 
     pub async fn add_products(&self) {
-        for (system, name, version) in
-            [("SAE", "Aspel SAE", "8.0"), ("NOI", "Aspel NOI", "11.0"), ("COI", "Aspel COI", "10.0"), ("BANCO", "Aspel BANCO", "6.0")]
-        {
+        for (system, name, version) in [
+            ("SAE", "Aspel SAE", "8.0"),
+            ("NOI", "Aspel NOI", "11.0"),
+            ("COI", "Aspel COI", "10.0"),
+            ("BANCO", "Aspel BANCO", "6.0"),
+        ] {
             self.store
                 .put_product(&Product {
                     system: system.into(),
@@ -208,7 +212,8 @@ fn collect_messages(v: &Value, out: &mut Vec<SentMail>) {
 /// The first `<PORTAL_URL>/password-reset?token=...` link of a mail body.
 pub fn reset_token_in(body: &str) -> Option<String> {
     let start = body.find("/password-reset?token=")? + "/password-reset?token=".len();
-    let token: String = body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+    let token: String =
+        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!token.is_empty()).then_some(token)
 }
 

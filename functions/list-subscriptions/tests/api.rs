@@ -70,7 +70,11 @@ impl World {
 
     fn item<'a>(&self, list: &'a Value, name: &str) -> &'a Value {
         let serial = self.serial(name);
-        list.as_array().unwrap().iter().find(|i| i["serial"] == serial.as_str()).unwrap_or_else(|| panic!("{name} missing"))
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["serial"] == serial.as_str())
+            .unwrap_or_else(|| panic!("{name} missing"))
     }
 }
 

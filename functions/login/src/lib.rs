@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use shared::auth::authenticate;
 use shared::config::Settings;
+use shared::domain::normalize_email;
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::issue_token;
-use shared::domain::normalize_email;
 use shared::http::{json, no_content, require_method, respond, route_path, ApiError, JsonBody, MAX_FIELD_BYTES};
 use shared::store::{AttemptReservation, LoginAttempts, Session, Sessions};
 

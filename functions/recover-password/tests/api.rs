@@ -41,7 +41,8 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
     let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &email)])).await;
     assert_eq!(res.status(), 422, "the e-mail is not a password");
 
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+    let res =
+        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
     let account = env.store.account(&email).await.unwrap().unwrap();
     assert!(hasher().verify("New-Password-2026", &account.password_hash));
@@ -51,7 +52,8 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
         "every session is revoked"
     );
 
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
+    let res =
+        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
     assert_eq!(res.status(), 400, "a token works once");
     assert_eq!(json_of(&res)["code"], "invalid_token");
 }
@@ -89,7 +91,8 @@ async fn a_reset_clears_the_lock() {
     assert!(env.store.account(&email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
     app.handle(fixture("password-reset", &[("EMAIL", &email)])).await;
     let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+    let res =
+        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
     let account = env.store.account(&email).await.unwrap().unwrap();
     assert_eq!(account.locked_at(Utc::now()), None);
@@ -100,9 +103,11 @@ async fn a_reset_clears_the_lock() {
 async fn unknown_and_malformed_tokens_are_invalid() {
     let (_env, app, _) = setup().await;
     let unknown = "A".repeat(43);
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &unknown), ("PASSWORD", "New-Password-2026")])).await;
+    let res =
+        app.handle(fixture("password-reset-confirm", &[("TOKEN", &unknown), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(&res)["code"], "invalid_token");
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
+    let res =
+        app.handle(fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(json_of(&res)["code"], "invalid_token");
 }

@@ -136,9 +136,15 @@ where
         }
     }
 
-    async fn answer_repeat(&self, old: &Subscription, catalog: &Catalog, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+    async fn answer_repeat(
+        &self,
+        old: &Subscription,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+    ) -> Result<Response<Body>, ApiError> {
         let today = self.settings.today(now);
-        let new_serial = old.superseded_by.as_ref().ok_or_else(|| ApiError::Internal("superseded without successor".into()))?;
+        let new_serial =
+            old.superseded_by.as_ref().ok_or_else(|| ApiError::Internal("superseded without successor".into()))?;
         let new = self
             .store
             .subscription(&old.account, new_serial)
@@ -153,7 +159,12 @@ where
 
     /// Another request upgraded this serial first (or is committing right now): answer
     /// with its result once it is visible.
-    async fn answer_concurrent(&self, old: &Subscription, catalog: &Catalog, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+    async fn answer_concurrent(
+        &self,
+        old: &Subscription,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+    ) -> Result<Response<Body>, ApiError> {
         for attempt in 0..10u64 {
             if let Some(current) = self.store.subscription(&old.account, &old.serial).await? {
                 if current.superseded_by.is_some() {
@@ -181,5 +192,10 @@ fn pending_mail(mail: &Mail, id: &str, now: DateTime<Utc>) -> PendingMail {
 }
 
 pub fn mail_of(pending: &PendingMail) -> Mail {
-    Mail { to: pending.to.clone(), subject: pending.subject.clone(), text: pending.text.clone(), html: pending.html.clone() }
+    Mail {
+        to: pending.to.clone(),
+        subject: pending.subject.clone(),
+        text: pending.text.clone(),
+        html: pending.html.clone(),
+    }
 }

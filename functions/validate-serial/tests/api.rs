@@ -52,7 +52,8 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     let (env, app, email) = world().await;
     let sub = never_activated(&env, &email).await;
     // Typed loosely, as people type company names.
-    let (status, body) = validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
+    let (status, body) =
+        validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
     assert_eq!(status, 200, "{body}");
     let today = env.today().to_string();
     assert_eq!(body["activated_on"], today.as_str());

@@ -331,7 +331,10 @@ mod tests {
         let mut latest = sub("2026-12-10");
         latest.version = Version::parse("8.0").unwrap();
         assert_eq!(latest.upgrade(Some(&p), &accept("x"), serial(), today), Err(UpgradeRefusal::LatestVersion));
-        assert_eq!(sub("2026-12-10").upgrade(None, &accept("2022-10"), serial(), today), Err(UpgradeRefusal::LatestVersion));
+        assert_eq!(
+            sub("2026-12-10").upgrade(None, &accept("2022-10"), serial(), today),
+            Err(UpgradeRefusal::LatestVersion)
+        );
         let stale = sub("2026-12-10").upgrade(Some(&p), &accept("2021-01"), serial(), today);
         assert_eq!(stale, Err(UpgradeRefusal::TermsNotAccepted { current: "2022-10".into() }));
         let refused = TermsAcceptance { accepted: false, terms_version: "2022-10".into() };
@@ -361,10 +364,16 @@ mod tests {
             }
             other => panic!("expected an offer, got {other:?}"),
         }
-        assert_eq!(sub("2026-01-01").upgrade_offer(Some(&p), today), UpgradeOffer::Unavailable(NoUpgradeReason::Expired));
+        assert_eq!(
+            sub("2026-01-01").upgrade_offer(Some(&p), today),
+            UpgradeOffer::Unavailable(NoUpgradeReason::Expired)
+        );
         let mut license = sub("2026-12-10");
         license.plan = Plan::License;
-        assert_eq!(license.upgrade_offer(Some(&p), today), UpgradeOffer::Unavailable(NoUpgradeReason::PurchaseRequired));
+        assert_eq!(
+            license.upgrade_offer(Some(&p), today),
+            UpgradeOffer::Unavailable(NoUpgradeReason::PurchaseRequired)
+        );
         let mut newer = sub("2026-12-10");
         newer.version = Version::parse("10.0").unwrap();
         assert_eq!(newer.upgrade_offer(Some(&p), today), UpgradeOffer::Unavailable(NoUpgradeReason::LatestVersion));

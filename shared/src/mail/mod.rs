@@ -49,9 +49,10 @@ impl Mailer {
                 SdkError::ServiceError(se) => {
                     let code = se.err().code().unwrap_or("unknown").to_string();
                     match code.as_str() {
-                        "TooManyRequestsException" | "LimitExceededException" | "InternalFailure" | "ServiceUnavailable" => {
-                            MailError::Unavailable(code)
-                        }
+                        "TooManyRequestsException"
+                        | "LimitExceededException"
+                        | "InternalFailure"
+                        | "ServiceUnavailable" => MailError::Unavailable(code),
                         _ => MailError::Rejected(format!("{code}: {}", se.err().message().unwrap_or_default())),
                     }
                 }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -110,7 +108,9 @@ impl<'a> Attrs<'a> {
     fn opt_num<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, StoreError> {
         match self.item.get(name) {
             None | Some(AttributeValue::Null(_)) => Ok(None),
-            Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| self.corrupt(format!("{name} is out of range"))),
+            Some(AttributeValue::N(v)) => {
+                v.parse().map(Some).map_err(|_| self.corrupt(format!("{name} is out of range")))
+            }
             Some(_) => Err(self.corrupt(format!("{name} is not a number"))),
         }
     }
@@ -132,9 +132,7 @@ impl<'a> Attrs<'a> {
     }
 
     fn opt_serial(&self, name: &str) -> Result<Option<Serial>, StoreError> {
-        self.opt_str(name)?
-            .map(|v| Serial::parse(v).map_err(|e| self.corrupt(format!("{name}: {e}"))))
-            .transpose()
+        self.opt_str(name)?.map(|v| Serial::parse(v).map_err(|e| self.corrupt(format!("{name}: {e}")))).transpose()
     }
 
     fn epoch(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
@@ -290,7 +288,13 @@ impl DynamoStore {
     }
 
     /// Every item of one partition whose sort key starts with `prefix`, all pages.
-    async fn query_prefix(&self, op: &'static str, pk: &str, prefix: &str, limit: Option<i32>) -> StoreResult<Vec<Item>> {
+    async fn query_prefix(
+        &self,
+        op: &'static str,
+        pk: &str,
+        prefix: &str,
+        limit: Option<i32>,
+    ) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -327,12 +331,9 @@ impl DynamoStore {
 fn cancellation_codes(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<String>> {
     match err {
         SdkError::ServiceError(se) => match se.err() {
-            TransactWriteItemsError::TransactionCanceledException(tce) => Some(
-                tce.cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None").to_string())
-                    .collect(),
-            ),
+            TransactWriteItemsError::TransactionCanceledException(tce) => {
+                Some(tce.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect())
+            }
             _ => None,
         },
         _ => None,
@@ -363,7 +364,9 @@ impl LoginAttempts for DynamoStore {
             .expression_attribute_values(":max", n(MAX_FAILED_LOGINS))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await;
         match result {
@@ -374,9 +377,9 @@ impl LoginAttempts for DynamoStore {
             Err(err) => {
                 let old = match &err {
                     SdkError::ServiceError(se) => match se.err() {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
-                            Some(c.item.clone())
-                        }
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                            c,
+                        ) => Some(c.item.clone()),
                         _ => None,
                     },
                     _ => None,
@@ -387,9 +390,7 @@ impl LoginAttempts for DynamoStore {
                         let account = account_from(&item)?;
                         // Five attempts in flight but no lock written yet: report the lock
                         // the last of them will set.
-                        let until = account
-                            .locked_at(now)
-                            .unwrap_or_else(|| now + Duration::minutes(LOCK_MINUTES));
+                        let until = account.locked_at(now).unwrap_or_else(|| now + Duration::minutes(LOCK_MINUTES));
                         Ok(AttemptReservation::Locked(until))
                     }
                     None => Err(sdk_error("reserve login attempt", err)),
@@ -454,8 +455,14 @@ impl Sessions for DynamoStore {
         pointer.insert("type".into(), s("session_pointer"));
         pointer.insert("expires_at".into(), n(session.expires_at.timestamp()));
         let puts = [item, pointer].into_iter().map(|i| {
-            build(Put::builder().table_name(&self.table).set_item(Some(i)).condition_expression("attribute_not_exists(pk)").build())
-                .map(|p| TransactWriteItem::builder().put(p).build())
+            build(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(i))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build(),
+            )
+            .map(|p| TransactWriteItem::builder().put(p).build())
         });
         let items = puts.collect::<StoreResult<Vec<_>>>()?;
         self.transact(items).await.map_err(|e| sdk_error("create session", e))
@@ -464,7 +471,11 @@ impl Sessions for DynamoStore {
     async fn session(&self, digest: &TokenDigest, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
         let Some(item) = self.get("get session", session_key(digest)).await? else { return Ok(None) };
         let a = Attrs::new(&item);
-        let session = Session { digest: digest.clone(), account: a.str("account")?.to_string(), expires_at: a.epoch("expires_at")? };
+        let session = Session {
+            digest: digest.clone(),
+            account: a.str("account")?.to_string(),
+            expires_at: a.epoch("expires_at")?,
+        };
         // TTL deletion is lazy: expiry is checked here.
         Ok((session.expires_at > now).then_some(session))
     }
@@ -550,18 +561,22 @@ impl PasswordResets for DynamoStore {
     async fn complete_reset(&self, token: &ResetToken, new_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let pointers = self.query_prefix("list sessions", &account_pk(&token.account), "SESSION#", None).await?;
         let mut items = Vec::with_capacity(2 + pointers.len() * 2);
-        items.push(TransactWriteItem::builder()
-            .update(build(
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(reset_key(&token.digest)))
-                    .update_expression("SET used_at = :now")
-                    .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :epoch")
-                    .expression_attribute_values(":now", s(now.to_rfc3339()))
-                    .expression_attribute_values(":epoch", n(now.timestamp()))
-                    .build(),
-            )?)
-            .build());
+        items.push(
+            TransactWriteItem::builder()
+                .update(build(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(reset_key(&token.digest)))
+                        .update_expression("SET used_at = :now")
+                        .condition_expression(
+                            "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :epoch",
+                        )
+                        .expression_attribute_values(":now", s(now.to_rfc3339()))
+                        .expression_attribute_values(":epoch", n(now.timestamp()))
+                        .build(),
+                )?)
+                .build(),
+        );
         items.push(TransactWriteItem::builder()
             .update(build(
                 Update::builder()
@@ -583,7 +598,11 @@ impl PasswordResets for DynamoStore {
             let digest = TokenDigest::from_stored(sk.trim_start_matches("SESSION#").to_string());
             for k in [session_key(&digest), key(account_pk(&token.account), sk)] {
                 if items.len() < 100 {
-                    items.push(TransactWriteItem::builder().delete(build(Delete::builder().table_name(&self.table).set_key(Some(k)).build())?).build());
+                    items.push(
+                        TransactWriteItem::builder()
+                            .delete(build(Delete::builder().table_name(&self.table).set_key(Some(k)).build())?)
+                            .build(),
+                    );
                 } else {
                     rest.push(k);
                 }
@@ -602,7 +621,13 @@ impl PasswordResets for DynamoStore {
         }
         for k in rest {
             self.count();
-            self.client.delete_item().table_name(&self.table).set_key(Some(k)).send().await.map_err(|e| sdk_error("revoke session", e))?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .send()
+                .await
+                .map_err(|e| sdk_error("revoke session", e))?;
         }
         Ok(())
     }
@@ -615,7 +640,10 @@ impl SubscriptionReader for DynamoStore {
     }
 
     async fn subscription(&self, email: &str, serial: &Serial) -> StoreResult<Option<Subscription>> {
-        self.get("get serial", key(account_pk(email), serial_sk(serial))).await?.map(|i| subscription_from(&i)).transpose()
+        self.get("get serial", key(account_pk(email), serial_sk(serial)))
+            .await?
+            .map(|i| subscription_from(&i))
+            .transpose()
     }
 }
 
@@ -627,16 +655,31 @@ impl CatalogReader for DynamoStore {
 }
 
 impl UpgradeWriter for DynamoStore {
-    async fn commit_upgrade(&self, upgrade: &Upgrade, terms: &TermsRecord, mail: &PendingMail) -> Result<(), UpgradeCommitError> {
+    async fn commit_upgrade(
+        &self,
+        upgrade: &Upgrade,
+        terms: &TermsRecord,
+        mail: &PendingMail,
+    ) -> Result<(), UpgradeCommitError> {
         let old = &upgrade.previous;
         let new = &upgrade.new;
         let put = |item: Item| -> StoreResult<TransactWriteItem> {
             Ok(TransactWriteItem::builder()
-                .put(build(Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").build())?)
+                .put(build(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build(),
+                )?)
                 .build())
         };
-        let superseded_by = old.superseded_by.as_ref().ok_or_else(|| StoreError::Other("upgrade without a new serial".into()))?;
-        let valid_until = old.valid_until.map(|d| d.to_string()).ok_or_else(|| StoreError::Other("upgrade without valid_until".into()))?;
+        let superseded_by =
+            old.superseded_by.as_ref().ok_or_else(|| StoreError::Other("upgrade without a new serial".into()))?;
+        let valid_until = old
+            .valid_until
+            .map(|d| d.to_string())
+            .ok_or_else(|| StoreError::Other("upgrade without valid_until".into()))?;
         // The old serial changes only if nobody upgraded it meanwhile and it is the version
         // the decision was made on.
         let supersede = TransactWriteItem::builder()
@@ -645,7 +688,9 @@ impl UpgradeWriter for DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(key(account_pk(&old.account), serial_sk(&old.serial))))
                     .update_expression("SET superseded_by = :new, valid_until = :until")
-                    .condition_expression("attribute_exists(pk) AND attribute_not_exists(superseded_by) AND version = :version")
+                    .condition_expression(
+                        "attribute_exists(pk) AND attribute_not_exists(superseded_by) AND version = :version",
+                    )
                     .expression_attribute_values(":new", s(superseded_by.as_str()))
                     .expression_attribute_values(":until", s(valid_until))
                     .expression_attribute_values(":version", s(old.version.as_str()))
@@ -728,7 +773,9 @@ impl SerialValidation for DynamoStore {
         match (subscription, account) {
             (Some(sub), Some(acc)) => Ok(Some((sub, acc))),
             (None, _) => Ok(None),
-            (Some(_), None) => Err(StoreError::Corrupt { key: account_pk(&email), reason: "serial without its account".into() }),
+            (Some(_), None) => {
+                Err(StoreError::Corrupt { key: account_pk(&email), reason: "serial without its account".into() })
+            }
         }
     }
 
@@ -826,8 +873,14 @@ impl AdminStore for DynamoStore {
         let items = [subscription_item(subscription, Utc::now()), claim_item(subscription)]
             .into_iter()
             .map(|i| {
-                build(Put::builder().table_name(&self.table).set_item(Some(i)).condition_expression("attribute_not_exists(pk)").build())
-                    .map(|p| TransactWriteItem::builder().put(p).build())
+                build(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(i))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build(),
+                )
+                .map(|p| TransactWriteItem::builder().put(p).build())
             })
             .collect::<StoreResult<Vec<_>>>()?;
         // The account must exist: checked in the same transaction.

@@ -1,10 +1,10 @@
 //! The table, as `template.yaml` declares it. The template is the one definition:
 //! `portal-admin init` and the tests create their tables from it, so they cannot drift.
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
 };
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::Client;
 use serde_yaml::Value;
 

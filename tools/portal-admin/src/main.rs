@@ -170,7 +170,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Account { command: AccountCommand::Add { email, name, company, password_stdin: _ } } => {
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).map_err(|e| input(format!("cannot read the password: {e}")))?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| input(format!("cannot read the password: {e}")))?;
             let password = password.trim_end_matches(['\n', '\r']);
             let account = account(&email, &name, &company, password)?;
             store.add_account(&account).await.map_err(|e| match e {
@@ -199,7 +201,9 @@ async fn run(cli: Cli) -> Result<()> {
                 return Err(input(format!("unknown system {system:?}: add it first with `portal-admin product set`")));
             }
             if store.account(&email).await?.is_none() {
-                return Err(input(format!("no account with e-mail {email}: add it first with `portal-admin account add`")));
+                return Err(input(format!(
+                    "no account with e-mail {email}: add it first with `portal-admin account add`"
+                )));
             }
             let sub = subscription(SubscriptionInput {
                 email: &email,
@@ -353,7 +357,15 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
                 ("SAE", "7.0", 1, PlanArg::Subscription, Some(BillingArg::Monthly), Some(days(13)), Some(days(-600))),
                 ("NOI", "11.0", 3, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(200)), Some(days(-165))),
                 ("COI", "10.0", 2, PlanArg::License, None, None, Some(days(-900))),
-                ("BANCO", "5.0", 1, PlanArg::Subscription, Some(BillingArg::Semiannual), Some(days(-20)), Some(days(-400))),
+                (
+                    "BANCO",
+                    "5.0",
+                    1,
+                    PlanArg::Subscription,
+                    Some(BillingArg::Semiannual),
+                    Some(days(-20)),
+                    Some(days(-400)),
+                ),
             ]
         } else {
             vec![("SAE", "7.0", 5, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(90)), Some(days(-275)))]

@@ -1,0 +1,40 @@
+# The serial portal's local commands. Tools install into .tools/, runtime state goes
+# to .local/ (both ignored by git). See scripts/ for what each target runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV_BIN := $(CURDIR)/.tools/venv/bin
+FUNCTIONS := $(notdir $(wildcard functions/*))
+N ?= 10
+
+.PHONY: help dev test mail tools build clean
+
+help: ## list the targets
+	@echo "make targets:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 10
+
+dev: ## run the portal locally: emulators, demo data, functions on 127.0.0.1:9000 (Ctrl-C stops all)
+	@scripts/dev.sh
+
+test: ## fmt, clippy, tests against throw-away emulators, template lint (what CI runs)
+	@scripts/test.sh
+
+mail: ## list the latest N (default 10) mails sent to the local mailbox (MOTO_URL to change it)
+	@scripts/tools.sh --check >/dev/null
+	@$(VENV_BIN)/python scripts/mail.py $(N)
+
+tools: ## install or check the local tools (Java, Node, DynamoDB Local, Python venv)
+	@scripts/tools.sh
+
+build: ## release arm64 bootstraps of every function (cargo lambda build), with their sizes
+	@scripts/tools.sh
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	@PATH="$(VENV_BIN):$$PATH" cargo lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+	  b=target/lambda/$$f/bootstrap; \
+	  if [[ -f $$b ]]; then s=$$(stat -c %s $$b); printf '%-20s %10d bytes %8d KiB\n' $$f $$s $$((s / 1024)); \
+	  else printf '%-20s missing\n' $$f; fi; \
+	done
+
+clean: ## remove .local/ (emulator data, logs, pids); stops nothing
+	rm -rf .local
