@@ -3,12 +3,39 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Crates whose debug and trace output holds request and response bodies (password
+/// hashes, session digests): capped at info whatever `RUST_LOG` asks for.
+const QUIET: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sigv4",
+    "aws_sdk_dynamodb",
+    "aws_sdk_sesv2",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+];
+
+/// The log filter for `directives` (`RUST_LOG` syntax), with the SDK capped at info.
+pub fn filter(directives: &str) -> EnvFilter {
+    let mut filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    for target in QUIET {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
 /// JSON logs for the Lambda functions.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_env_filter(filter(&directives))
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
