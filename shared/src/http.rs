@@ -170,21 +170,23 @@ impl ApiError {
         } else {
             tracing::info!(code = self.code(), status = status.as_u16(), "request refused");
         }
-        let mut problem = serde_json::json!({
-            "type": format!("https://serial-portal.dev/problems/{}", self.code().replace('_', "-")),
-            "title": self.title(),
-            "status": status.as_u16(),
-            "detail": self.detail(),
-            "code": self.code(),
-        });
-        if let ApiError::TermsNotAccepted { current } = &self {
-            problem["terms_version"] = Value::String(current.clone());
-        }
+        let problem = Problem {
+            kind: format!("https://serial-portal.dev/problems/{}", self.code().replace('_', "-")),
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            terms_version: match &self {
+                ApiError::TermsNotAccepted { current } => Some(current.as_str()),
+                _ => None,
+            },
+        };
+        let body = serde_json::to_string(&problem).unwrap_or_else(|_| format!("{{\"code\":\"{}\"}}", self.code()));
         let mut res = Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, "application/problem+json")
             .header(header::CACHE_CONTROL, "no-store")
-            .body(Body::Text(problem.to_string()))
+            .body(Body::Text(body))
             .expect("static headers are valid");
         if let Some(secs) = self.retry_after() {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -194,6 +196,19 @@ impl ApiError {
         }
         res
     }
+}
+
+/// RFC 9457 problem details, fields in the contract's order.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms_version: Option<&'a str>,
 }
 
 impl From<StoreError> for ApiError {

@@ -73,14 +73,22 @@ impl GroupBy {
 }
 
 #[derive(Serialize)]
-struct Group {
+pub struct Group {
     key: Option<String>,
     subscriptions: Vec<SubscriptionView>,
 }
 
-/// Orders, filters and groups the caller's items: the pure part of the route.
-pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> serde_json::Value {
-    let Some(group_by) = group_by else { return serde_json::json!({ "subscriptions": items }) };
+/// The route's answer: a flat list, or groups.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Listing {
+    Flat { subscriptions: Vec<SubscriptionView> },
+    Grouped { groups: Vec<Group> },
+}
+
+/// Groups the caller's ordered items: the pure part of the route.
+pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> Listing {
+    let Some(group_by) = group_by else { return Listing::Flat { subscriptions: items } };
     let mut groups: Vec<Group> = Vec::new();
     for item in items {
         let key = group_by.key(&item);
@@ -90,7 +98,7 @@ pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> serde
         }
     }
     groups.sort_by(|a, b| group_by.order(&a.key, &b.key));
-    serde_json::json!({ "groups": groups })
+    Listing::Grouped { groups }
 }
 
 impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {

@@ -1,12 +1,18 @@
 //! `list-subscriptions` against DynamoDB Local: every status and offer reason, filters,
 //! grouping, isolation between accounts, and the number of store calls.
 
+use lambda_http::{Body, Request, Response};
 use list_subscriptions::App;
 use serde_json::Value;
 use shared::catalog::CatalogCache;
 use shared::domain::{Plan, Serial};
 use shared::store::DynamoStore;
-use shared::testing::{fixture, json_of, TestEnv};
+use shared::testing::{checked, fixture, json_of, TestEnv};
+
+/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
+async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    checked(req, |r| app.handle(r)).await
+}
 
 struct World {
     env: TestEnv,
@@ -81,7 +87,7 @@ impl World {
 #[tokio::test]
 async fn lists_every_status_and_offer_of_the_callers_serials_only() {
     let w = world().await;
-    let res = w.app.handle(fixture("subscriptions", &[("TOKEN", &w.token)])).await;
+    let res = call(&w.app, fixture("subscriptions", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 200);
     let body = json_of(&res);
     let list = &body["subscriptions"];
@@ -137,7 +143,7 @@ async fn a_request_makes_two_store_calls() {
     let w = world().await;
     // Warm: the catalog was read at start.
     let before = w.env.store.calls();
-    let res = w.app.handle(fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
+    let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 200);
     assert_eq!(w.env.store.calls() - before, 2, "session GetItem + one Query");
 }
@@ -145,19 +151,19 @@ async fn a_request_makes_two_store_calls() {
 #[tokio::test]
 async fn groups_filters_and_bad_parameters() {
     let w = world().await;
-    let res = w.app.handle(fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
+    let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
     let body = json_of(&res);
     let keys: Vec<&str> = body["groups"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["BANCO", "COI", "NOI", "SAE"]);
     assert_eq!(body["groups"][3]["subscriptions"].as_array().unwrap().len(), 3);
 
-    let res = w.app.handle(fixture("subscriptions-licenses", &[("TOKEN", &w.token)])).await;
+    let res = call(&w.app, fixture("subscriptions-licenses", &[("TOKEN", &w.token)])).await;
     let body = json_of(&res);
     let list = body["subscriptions"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["plan"], "license");
 
-    let res = w.app.handle(fixture("subscriptions-bad-group-by", &[("TOKEN", &w.token)])).await;
+    let res = call(&w.app, fixture("subscriptions-bad-group-by", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 400);
     let body = json_of(&res);
     assert_eq!(body["code"], "invalid_request");
@@ -171,7 +177,7 @@ async fn grouping_by_version_orders_versions_as_numbers() {
     use lambda_http::RequestExt;
     let params: std::collections::HashMap<String, String> = [("group_by".to_string(), "version".to_string())].into();
     req = req.with_query_string_parameters(params);
-    let body = json_of(&w.app.handle(req).await);
+    let body = json_of(&call(&w.app, req).await);
     let keys: Vec<&str> = body["groups"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["5.0", "6.0", "7.0", "10.0", "11.0"]);
 }
@@ -179,9 +185,9 @@ async fn grouping_by_version_orders_versions_as_numbers() {
 #[tokio::test]
 async fn no_token_or_a_bad_one_is_unauthorized() {
     let w = world().await;
-    let res = w.app.handle(fixture("subscriptions-no-token", &[])).await;
+    let res = call(&w.app, fixture("subscriptions-no-token", &[])).await;
     assert_eq!(res.status(), 401);
     assert_eq!(json_of(&res)["code"], "unauthorized");
-    let res = w.app.handle(fixture("subscriptions", &[("TOKEN", &"x".repeat(43))])).await;
+    let res = call(&w.app, fixture("subscriptions", &[("TOKEN", &"x".repeat(43))])).await;
     assert_eq!(res.status(), 401);
 }

@@ -1,11 +1,16 @@
 //! Helpers for integration tests: a fresh table in DynamoDB Local created from
 //! `template.yaml`, the SES v2 client pointed at moto, demo-like data, event fixtures and
-//! the mail moto received. Enabled by the `testing` feature; never in a bootstrap.
+//! the mail moto received, and the check of responses against `openapi.yaml`
+//! ([`contract`]). Enabled by the `testing` feature; never in a bootstrap.
+
+pub mod contract;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use std::future::Future;
 
 use chrono::{Days, NaiveDate, Utc};
 use lambda_http::{Body, Request, Response};
@@ -247,6 +252,22 @@ pub fn fixture_text(name: &str, vars: &[(&str, &str)]) -> String {
 
 pub fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+pub use contract::{assert_contract, route_key};
+
+/// Hands `req` to `handle` and checks the response against `openapi.yaml` for the
+/// request's route key (see [`contract::assert_contract`]): every fixture-driven call of
+/// the functions' tests goes through here.
+pub async fn checked<F, Fut>(req: Request, handle: F) -> Response<Body>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response<Body>>,
+{
+    let key = route_key(&req);
+    let res = handle(req).await;
+    assert_contract(&key, &res);
+    res
 }
 
 /// A response's status and JSON body (Null when empty).
