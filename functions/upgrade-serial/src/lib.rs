@@ -56,8 +56,9 @@ where
             return Err(ApiError::RouteNotFound);
         }
         require_method(req, Method::POST, "POST")?;
-        let session = authenticate(&self.store, req, now).await?;
+        // A mistyped serial is answered before any store read, the session's included.
         let serial = path_serial(req, "subscriptions")?;
+        let session = authenticate(&self.store, req, now).await?;
         let body = JsonBody::parse(req)?;
         let acceptance = TermsAcceptance {
             accepted: body.boolean("accept_terms")?,

@@ -4,13 +4,19 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::catalog::CatalogCache;
 use shared::domain::{Plan, Serial, SerialStatus};
 use shared::mail::Mailer;
 use shared::store::{DynamoStore, MailOutbox, SubscriptionReader};
-use shared::testing::{fixture, json_of, TestEnv};
+use shared::testing::{checked, fixture, json_of, TestEnv};
 use upgrade_serial::App;
+
+/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
+async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    checked(req, |r| app.handle(r)).await
+}
 
 struct World {
     env: TestEnv,
@@ -43,7 +49,7 @@ async fn world() -> World {
 impl World {
     async fn upgrade(&self, fixture_name: &str, serial: &str) -> (u16, Value) {
         let req = fixture(fixture_name, &[("TOKEN", &self.token), ("SERIAL", serial), ("TERMS_VERSION", "2022-10")]);
-        let res = self.app.handle(req).await;
+        let res = call(&self.app, req).await;
         (res.status().as_u16(), json_of(&res))
     }
 }
@@ -169,6 +175,9 @@ async fn refusals_follow_the_contract() {
         ("upgrade-no-token", active.serial.to_string(), 401, "unauthorized"),
         ("upgrade-bad-check-character", String::new(), 400, "invalid_request"),
     ];
+    let before = w.env.store.calls();
+    let (status, _) = w.upgrade("upgrade-bad-check-character", "").await;
+    assert_eq!((status, w.env.store.calls()), (400, before), "a mistyped serial costs no store read");
     for (name, serial, status, code) in cases {
         let (got, body) = w.upgrade(name, &serial).await;
         assert_eq!((got, body["code"].as_str().unwrap_or_default()), (status, code), "{name} {serial}: {body}");

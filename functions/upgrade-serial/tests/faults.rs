@@ -1,0 +1,557 @@
+//! Faults between the functions and their dependencies. A small TCP proxy sits in front of
+//! DynamoDB Local (or moto) and forwards, refuses, hangs, slows down or loses answers.
+//! Every route must then answer a 503 `unavailable` with `Retry-After` well inside the
+//! Lambda timeout (never a 500, never a hang), and once the network heals the store must
+//! be consistent: an upgrade committed fully or not at all, and its mail goes out.
+//!
+//! One test binary for every function (it links them all), so the suite stays quick to
+//! build; the faults cost at most the SDK's operation timeout (4 s) per case and the
+//! cases run concurrently.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use shared::catalog::CatalogCache;
+use shared::domain::token::issue_token;
+use shared::domain::{Plan, Serial, Subscription};
+use shared::mail::Mailer;
+use shared::store::{Accounts, DynamoStore, MailOutbox, PasswordResets, ResetToken, SubscriptionReader};
+use shared::testing::{fixture, hasher, json_of, TestEnv};
+
+use proxy::{Fault, Proxy};
+
+/// The shortest Lambda timeout of these functions (template.yaml): every answer, even a
+/// failure, must come before it.
+const LAMBDA_TIMEOUT: Duration = Duration::from_secs(6);
+/// An answer slower than the SDK's attempt timeout (1.5 s).
+const SLOWER_THAN_AN_ATTEMPT: Duration = Duration::from_secs(2);
+
+const PASSWORD: &str = "Password-ana-1";
+const COMPANY: &str = "Comercial Ruiz SA de CV";
+
+mod proxy {
+    //! A TCP proxy for HTTP/1.1, one request per connection (it asks both sides to close
+    //! after each exchange), so each request meets the fault in force when it arrives.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fault {
+        /// Requests and answers pass.
+        Forward,
+        /// The connection is closed once the request is read: it never reaches the service.
+        Reset,
+        /// The request is read and then nothing happens: no answer, connection left open.
+        Hang,
+        /// The request reaches the service at once; its answer is held this long.
+        Slow(Duration),
+        /// The request reaches the service (which does the work); the answer is dropped and
+        /// the connection closed.
+        LoseAnswer,
+    }
+
+    struct State {
+        fault: Fault,
+        /// Requests before this index (counted from the proxy's start) still pass.
+        from: usize,
+        seen: Vec<String>,
+    }
+
+    pub struct Proxy {
+        url: String,
+        state: Arc<Mutex<State>>,
+    }
+
+    impl Proxy {
+        /// A proxy to `upstream` (`http://host:port`), forwarding until told otherwise.
+        pub async fn start(upstream: &str) -> Proxy {
+            let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let state = Arc::new(Mutex::new(State { fault: Fault::Forward, from: 0, seen: Vec::new() }));
+            let shared = state.clone();
+            tokio::spawn(async move {
+                while let Ok((conn, _)) = listener.accept().await {
+                    tokio::spawn(serve(conn, upstream.clone(), shared.clone()));
+                }
+            });
+            Proxy { url, state }
+        }
+
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        /// Every request from now on meets `fault`.
+        pub fn set(&self, fault: Fault) {
+            self.set_from(0, fault);
+        }
+
+        /// The `n`th request from now on (0: the next one) and all later ones meet `fault`.
+        pub fn set_from(&self, n: usize, fault: Fault) {
+            let mut s = self.state.lock().unwrap();
+            s.from = s.seen.len() + n;
+            s.fault = fault;
+        }
+
+        /// The operations seen so far: DynamoDB's `X-Amz-Target` operation, else method and path.
+        pub fn seen(&self) -> Vec<String> {
+            self.state.lock().unwrap().seen.clone()
+        }
+    }
+
+    async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+        let Some(request) = read_message(&mut client, true).await else { return };
+        let fault = {
+            let mut s = state.lock().unwrap();
+            s.seen.push(operation(&request));
+            if s.seen.len() > s.from {
+                s.fault
+            } else {
+                Fault::Forward
+            }
+        };
+        match fault {
+            Fault::Reset => {}
+            Fault::Hang => {
+                let mut sink = [0u8; 1024];
+                while let Ok(1..) = client.read(&mut sink).await {}
+            }
+            Fault::Forward | Fault::Slow(_) | Fault::LoseAnswer => {
+                let Ok(mut up) = TcpStream::connect(&upstream).await else { return };
+                if up.write_all(&closing(&request)).await.is_err() {
+                    return;
+                }
+                // The service closes after its answer: we asked it to.
+                let Some(answer) = read_message(&mut up, false).await else { return };
+                match fault {
+                    Fault::LoseAnswer => return,
+                    Fault::Slow(d) => tokio::time::sleep(d).await,
+                    _ => {}
+                }
+                let _ = client.write_all(&closing(&answer)).await;
+                let _ = client.shutdown().await;
+            }
+        }
+    }
+
+    /// One HTTP message: a request (its body framed by Content-Length) or an answer (read
+    /// to the end of the connection).
+    async fn read_message(s: &mut TcpStream, request: bool) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if request {
+                if let Some(end) = head_end(&buf) {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+                    if buf.len() >= end + len {
+                        return Some(buf);
+                    }
+                }
+            }
+            match s.read(&mut chunk).await {
+                Ok(0) => return (!request && !buf.is_empty()).then_some(buf),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    fn head_end(buf: &[u8]) -> Option<usize> {
+        buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+    }
+
+    fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+        head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == name).map(|(_, v)| v.trim()))
+    }
+
+    fn operation(request: &[u8]) -> String {
+        let head = String::from_utf8_lossy(&request[..head_end(request).unwrap_or(request.len())]).to_string();
+        let lower = head.to_ascii_lowercase();
+        if let Some(target) = header(&lower, "x-amz-target") {
+            let start = lower.find(target).unwrap();
+            let original = &head[start..start + target.len()];
+            return original.rsplit('.').next().unwrap_or(original).to_string();
+        }
+        head.lines().next().unwrap_or_default().rsplit_once(' ').map_or(String::new(), |(l, _)| l.to_string())
+    }
+
+    /// The message with `Connection: close` in place of any connection header.
+    fn closing(message: &[u8]) -> Vec<u8> {
+        let end = head_end(message).unwrap_or(message.len());
+        let head = String::from_utf8_lossy(&message[..end]);
+        let mut out = String::new();
+        for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+            if !line.to_ascii_lowercase().starts_with("connection:") {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+        }
+        out.push_str("connection: close\r\n\r\n");
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&message[end..]);
+        bytes
+    }
+}
+
+fn endpoint(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run the tests with `make test`"))
+}
+
+/// The store of `env`'s table, reached through `proxy`, with the functions' SDK settings.
+fn store_via(env: &TestEnv, proxy: &Proxy) -> DynamoStore {
+    let conf = aws_sdk_dynamodb::config::Builder::from(&env.sdk).endpoint_url(proxy.url()).build();
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), env.store.table())
+}
+
+fn mailer_via(env: &TestEnv, proxy: &Proxy) -> Mailer {
+    let conf = aws_sdk_sesv2::config::Builder::from(&env.sdk).endpoint_url(proxy.url()).build();
+    Mailer::new(aws_sdk_sesv2::Client::from_conf(conf), env.mail_settings.mail_from.clone())
+}
+
+fn upgrade_app(
+    env: &TestEnv,
+    store: DynamoStore,
+    mailer: Mailer,
+    catalog: CatalogCache,
+) -> upgrade_serial::App<DynamoStore> {
+    upgrade_serial::App { store, settings: env.settings.clone(), mail: env.mail_settings.clone(), mailer, catalog }
+}
+
+/// What a client saw.
+#[derive(Debug)]
+struct Answer {
+    route: &'static str,
+    status: u16,
+    body: Value,
+    retry_after: Option<String>,
+    took: Duration,
+}
+
+async fn timed(route: &'static str, answer: impl std::future::Future<Output = Response<Body>>) -> Answer {
+    let start = Instant::now();
+    let res = answer.await;
+    let took = start.elapsed();
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    Answer { route, status: res.status().as_u16(), body: json_of(&res), retry_after, took }
+}
+
+/// Every function's app, all on one account, with the store behind a proxy.
+struct Portal {
+    env: TestEnv,
+    proxy: Proxy,
+    email: String,
+    token: String,
+    serial: Subscription,
+    reset_token: String,
+    login: login::App<DynamoStore>,
+    recover: recover_password::App<DynamoStore>,
+    list: list_subscriptions::App<DynamoStore>,
+    upgrade: upgrade_serial::App<DynamoStore>,
+    validate: validate_serial::App<DynamoStore>,
+}
+
+impl Portal {
+    async fn new() -> Portal {
+        let env = TestEnv::new().await;
+        env.add_products().await;
+        let email = env.email("ana");
+        env.add_account(&email, PASSWORD, COMPANY).await;
+        let serial = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+        let token = env.session_for(&email).await;
+        let reset = issue_token().unwrap();
+        env.store
+            .put_reset_token(&ResetToken {
+                digest: reset.digest,
+                account: email.clone(),
+                expires_at: Utc::now() + chrono::Duration::minutes(30),
+                used: false,
+            })
+            .await
+            .unwrap();
+        let proxy = Proxy::start(&endpoint("AWS_ENDPOINT_URL_DYNAMODB")).await;
+        let store = store_via(&env, &proxy);
+        // Warm functions: the catalog was read at cold start, while the store answered.
+        let list = list_subscriptions::App {
+            store: store.clone(),
+            settings: env.settings.clone(),
+            catalog: CatalogCache::load(&store).await,
+        };
+        let upgrade = upgrade_app(&env, store.clone(), env.mailer.clone(), CatalogCache::load(&store).await);
+        let login = login::App { store: store.clone(), settings: env.settings.clone(), hasher: hasher().clone() };
+        let recover = recover_password::App {
+            store: store.clone(),
+            mail: env.mail_settings.clone(),
+            mailer: env.mailer.clone(),
+            hasher: hasher().clone(),
+        };
+        let validate = validate_serial::App { store, settings: env.settings.clone() };
+        Portal { env, proxy, email, token, serial, reset_token: reset.secret, login, recover, list, upgrade, validate }
+    }
+
+    fn req(&self, name: &str) -> Request {
+        let serial = self.serial.serial.to_string();
+        fixture(
+            name,
+            &[
+                ("EMAIL", &self.email),
+                ("PASSWORD", if name == "login" { PASSWORD } else { "New-password-2026" }),
+                ("TOKEN", if name == "password-reset-confirm" { &self.reset_token } else { &self.token }),
+                ("SERIAL", &serial),
+                ("TERMS_VERSION", "2022-10"),
+                ("COMPANY", COMPANY),
+            ],
+        )
+    }
+
+    /// Every route at once.
+    async fn all_routes(&self) -> Vec<Answer> {
+        let (a, b, c, d, e, f, g) = tokio::join!(
+            timed("POST /login", self.login.handle(self.req("login"))),
+            timed("POST /logout", self.login.handle(self.req("logout"))),
+            timed("POST /password-reset", self.recover.handle(self.req("password-reset"))),
+            timed("POST /password-reset/confirm", self.recover.handle(self.req("password-reset-confirm"))),
+            timed("GET /subscriptions", self.list.handle(self.req("subscriptions"))),
+            timed("POST /subscriptions/{serial}/upgrade", self.upgrade.handle(self.req("upgrade"))),
+            timed("POST /serials/{serial}/validate", self.validate.handle(self.req("validate"))),
+        );
+        vec![a, b, c, d, e, f, g]
+    }
+}
+
+fn assert_unavailable(answers: &[Answer], table: &str) {
+    for a in answers {
+        assert_eq!((a.status, a.body["code"].as_str()), (503, Some("unavailable")), "{a:?}");
+        assert_eq!(a.retry_after.as_deref(), Some("5"), "{a:?}");
+        assert_eq!(a.body["status"], 503);
+        assert!(a.took < LAMBDA_TIMEOUT, "{} took {:?}", a.route, a.took);
+        let text = a.body.to_string();
+        for internal in ["127.0.0.1", table, "Dispatch", "Timeout", "timeout", "dynamodb", "DynamoDB"] {
+            assert!(!text.contains(internal), "{} leaks {internal:?}: {text}", a.route);
+        }
+    }
+}
+
+/// DynamoDB fails with `fault`: every route answers 503 in time; afterwards every route
+/// works again and nothing half-done is left behind.
+async fn every_route_survives(fault: Fault) {
+    let p = Portal::new().await;
+    p.proxy.set(fault);
+    let answers = p.all_routes().await;
+    assert_unavailable(&answers, p.env.store.table());
+    for a in &answers {
+        eprintln!("{fault:?}: {} -> {} in {:?}", a.route, a.status, a.took);
+    }
+
+    p.proxy.set(Fault::Forward);
+    // Nothing changed: one serial, not upgraded; no mail went out.
+    let serials = p.env.store.subscriptions(&p.email).await.unwrap();
+    assert_eq!(serials.len(), 1, "{serials:?}");
+    assert_eq!(serials[0].superseded_by, None);
+    assert!(p.env.mails_to(&p.email).is_empty());
+    // The network is back: each route does its job (the reset last: it ends the sessions).
+    let healed = [
+        (timed("POST /login", p.login.handle(p.req("login"))).await, 200),
+        (timed("GET /subscriptions", p.list.handle(p.req("subscriptions"))).await, 200),
+        (timed("upgrade", p.upgrade.handle(p.req("upgrade"))).await, 201),
+        (timed("validate", p.validate.handle(p.req("validate"))).await, 200),
+        (timed("POST /logout", p.login.handle(p.req("logout"))).await, 204),
+        (timed("POST /password-reset", p.recover.handle(p.req("password-reset"))).await, 202),
+        (timed("confirm", p.recover.handle(p.req("password-reset-confirm"))).await, 204),
+    ];
+    for (a, expected) in healed {
+        assert_eq!(a.status, expected, "after {fault:?}, once healed: {a:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_503_when_dynamodb_resets_connections() {
+    every_route_survives(Fault::Reset).await;
+}
+
+#[tokio::test]
+async fn every_route_answers_503_in_time_when_dynamodb_hangs() {
+    every_route_survives(Fault::Hang).await;
+}
+
+#[tokio::test]
+async fn every_route_answers_503_in_time_when_dynamodb_answers_too_late() {
+    every_route_survives(Fault::Slow(SLOWER_THAN_AN_ATTEMPT)).await;
+}
+
+#[tokio::test]
+async fn every_route_answers_503_when_dynamodb_loses_its_answers() {
+    every_route_survives(Fault::LoseAnswer).await;
+}
+
+/// One upgrade whose DynamoDB requests fail with `fault` from the `at`th on (0: the session
+/// read; then the old serial, the account, the transaction, the mail's lease and its
+/// removal). Returns what the store holds afterwards, checked for consistency.
+async fn upgrade_cut(fault: Fault, at: usize) -> String {
+    let env = TestEnv::new().await;
+    env.add_products().await;
+    let email = env.email("ana");
+    env.add_account(&email, PASSWORD, COMPANY).await;
+    let old = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let token = env.session_for(&email).await;
+    let proxy = Proxy::start(&endpoint("AWS_ENDPOINT_URL_DYNAMODB")).await;
+    let store = store_via(&env, &proxy);
+    let app = upgrade_app(&env, store.clone(), env.mailer.clone(), CatalogCache::load(&store).await);
+    let req =
+        || fixture("upgrade", &[("TOKEN", &token), ("SERIAL", old.serial.as_str()), ("TERMS_VERSION", "2022-10")]);
+    let case = format!("{fault:?} from request {at}");
+
+    let before = proxy.seen().len();
+    proxy.set_from(at, fault);
+    let first = timed("upgrade", app.handle(req())).await;
+    proxy.set(Fault::Forward);
+    let cut = proxy.seen().get(before + at).cloned().unwrap_or_else(|| "nothing".into());
+    assert!(first.took < LAMBDA_TIMEOUT, "{case}: took {:?}", first.took);
+    assert!(matches!(first.status, 201 | 503), "{case}: {first:?}");
+    if first.status == 503 {
+        assert_eq!(first.retry_after.as_deref(), Some("5"), "{case}");
+    }
+
+    // What the store holds, read directly.
+    let stored_old = env.store.subscription(&email, &old.serial).await.unwrap().unwrap();
+    let serials = env.store.subscriptions(&email).await.unwrap();
+    let outbox = env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    let terms = item(&env, &format!("ACCOUNT#{email}"), &format!("TERMS#{}", old.serial)).await;
+    let sent = env.mails_to(&email).len();
+    let committed = match &stored_old.superseded_by {
+        None => {
+            assert_eq!(serials.len(), 1, "{case}: not committed, yet {serials:?}");
+            assert!(outbox.is_empty() && terms.is_none() && sent == 0, "{case}: half an upgrade");
+            assert_eq!(first.status, 503, "{case}");
+            false
+        }
+        Some(new) => {
+            assert_eq!(serials.len(), 2, "{case}");
+            let stored_new = env.store.subscription(&email, new).await.unwrap().expect("the new serial");
+            assert_eq!(stored_new.upgraded_from.as_ref(), Some(&old.serial), "{case}");
+            assert_eq!(stored_old.valid_until, old.next_payment_on, "{case}");
+            assert!(item(&env, &format!("SERIAL#{new}"), "SERIAL").await.is_some(), "{case}: claim");
+            assert!(terms.is_some(), "{case}: terms record");
+            assert!(sent + outbox.len() >= 1, "{case}: the mail is neither sent nor kept");
+            assert!(outbox.iter().all(|m| m.id == new.as_str()), "{case}");
+            if first.status == 201 {
+                assert_eq!(first.body["subscription"]["serial"], new.as_str(), "{case}");
+            }
+            true
+        }
+    };
+
+    // The customer asks again: the same serial (or the first one now).
+    let again = timed("upgrade", app.handle(req())).await;
+    assert_eq!(again.status, if committed { 200 } else { 201 }, "{case}: {again:?}");
+    let serials = env.store.subscriptions(&email).await.unwrap();
+    assert_eq!(serials.len(), 2, "{case}: one new serial in all");
+    // The scheduled retry sends whatever is left; the customer ends up with the mail.
+    let retry = send_pending_mail::App { store: env.store.clone(), mailer: env.mailer.clone() };
+    retry.run(Utc::now() + chrono::Duration::minutes(3)).await.unwrap();
+    assert!(env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap().is_empty());
+    let mails = env.mails_to(&email).len();
+    // A mail SES took whose removal from the outbox never reached the store goes out again
+    // (the outbox is at least once); in every other case exactly one.
+    let resent = fault == Fault::Reset || fault == Fault::Hang;
+    let expected = if resent && cut == "DeleteItem" { 2 } else { 1 };
+    assert_eq!(mails, expected, "{case} (cut at {cut})");
+    format!("{case:<40} cut at {cut:<20} -> {} committed={committed} mails={mails}", first.status)
+}
+
+async fn item(
+    env: &TestEnv,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    env.store
+        .client()
+        .get_item()
+        .table_name(env.store.table())
+        .key("pk", S(pk.into()))
+        .key("sk", S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_cut_at_any_store_call_commits_fully_or_not_at_all() {
+    let mut cases = Vec::new();
+    for at in 0..6 {
+        cases.push((Fault::Reset, at));
+        cases.push((Fault::LoseAnswer, at));
+    }
+    cases.push((Fault::Hang, 3));
+    cases.push((Fault::Slow(SLOWER_THAN_AN_ATTEMPT), 3));
+    let tasks: Vec<_> = cases.into_iter().map(|(fault, at)| tokio::spawn(upgrade_cut(fault, at))).collect();
+    let mut failures = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// SES does not answer in time (`fault`): the upgrade answers 201 all the same, within
+/// the Lambda timeout, and its mail waits in the outbox for the retry.
+async fn upgrade_with_slow_ses(fault: Fault) {
+    let env = TestEnv::new().await;
+    env.add_products().await;
+    let email = env.email("ana");
+    env.add_account(&email, PASSWORD, COMPANY).await;
+    let old = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let token = env.session_for(&email).await;
+    let ses = Proxy::start(&endpoint("AWS_ENDPOINT_URL_SESV2")).await;
+    ses.set(fault);
+    let app = upgrade_app(&env, env.store.clone(), mailer_via(&env, &ses), CatalogCache::load(&env.store).await);
+
+    let req = fixture("upgrade", &[("TOKEN", &token), ("SERIAL", old.serial.as_str()), ("TERMS_VERSION", "2022-10")]);
+    let a = timed("upgrade", app.handle(req)).await;
+    assert_eq!(a.status, 201, "{fault:?}: the upgrade does not wait for SES: {a:?}");
+    assert!(a.took < LAMBDA_TIMEOUT, "{fault:?}: took {:?}", a.took);
+    let new = Serial::parse(a.body["subscription"]["serial"].as_str().unwrap()).unwrap();
+    let pending = env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "{fault:?}: {pending:?}");
+    assert_eq!(pending[0].id, new.as_str());
+    assert!(pending[0].text.contains(new.as_str()));
+    let sent = env.mails_to(&email).len();
+    eprintln!("{fault:?} SES: 201 in {:?}; SES requests {:?}; mails SES kept {sent}", a.took, ses.seen());
+}
+
+#[tokio::test]
+async fn an_upgrade_with_ses_hanging_answers_201_and_keeps_one_pending_mail() {
+    upgrade_with_slow_ses(Fault::Hang).await;
+}
+
+#[tokio::test]
+async fn an_upgrade_with_ses_slower_than_its_timeout_answers_201_and_keeps_one_pending_mail() {
+    upgrade_with_slow_ses(Fault::Slow(Duration::from_secs(5))).await;
+}
+
+#[tokio::test]
+async fn logins_that_lost_their_answers_do_not_lock_the_account_for_good() {
+    let p = Portal::new().await;
+    p.proxy.set(Fault::LoseAnswer);
+    for _ in 0..2 {
+        let a = timed("POST /login", p.login.handle(p.req("login"))).await;
+        assert_eq!(a.status, 503, "{a:?}");
+    }
+    p.proxy.set(Fault::Forward);
+    let a = timed("POST /login", p.login.handle(p.req("login"))).await;
+    let account = p.env.store.account(&p.email).await.unwrap().unwrap();
+    eprintln!("after the outage: {} {:?}; failed_logins {} locked_until {:?}", a.status, a.body, account.failed_logins, account.locked_until);
+    assert_eq!(a.status, 200, "{a:?}");
+}
