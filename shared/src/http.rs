@@ -1,6 +1,9 @@
 //! HTTP glue shared by every function: problem+json errors (the one place where a domain
 //! or store error becomes a status and a `code`), JSON bodies, bearer tokens and paths.
 
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -243,6 +246,38 @@ impl From<UpgradeRefusal> for ApiError {
 /// Turns a handler's result into the response Lambda returns.
 pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)
+}
+
+/// How long before the function's own deadline a request gives up with a 503: the
+/// caller then gets our answer (problem+json, `Retry-After`), not the gateway's timeout.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+/// The budget of a request that carries no Lambda deadline (tests).
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(5500);
+
+/// The time `req` may still take: until its Lambda deadline less [`DEADLINE_MARGIN`].
+pub fn budget(req: &Request) -> Duration {
+    match req.lambda_context_ref() {
+        Some(ctx) => {
+            ctx.deadline().duration_since(SystemTime::now()).unwrap_or_default().saturating_sub(DEADLINE_MARGIN)
+        }
+        None => DEFAULT_BUDGET,
+    }
+}
+
+/// Runs a handler within the request's [`budget`]. Each store call has its own SDK
+/// timeout, but a store that answers every call slowly (just under that timeout) would
+/// otherwise run a request of several calls past the function's timeout. Stopping at any
+/// await point is safe: every multi-item write is one transaction, and mail waits in the
+/// outbox.
+pub async fn within_deadline(
+    req: &Request,
+    handler: impl Future<Output = Result<Response<Body>, ApiError>>,
+) -> Response<Body> {
+    let budget = budget(req);
+    match tokio::time::timeout(budget, handler).await {
+        Ok(result) => respond(result),
+        Err(_) => ApiError::Unavailable(format!("no answer within the request's budget of {budget:?}")).into_response(),
+    }
 }
 
 /// A JSON response.

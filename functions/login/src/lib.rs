@@ -10,7 +10,9 @@ use shared::config::Settings;
 use shared::domain::normalize_email;
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::issue_token;
-use shared::http::{json, no_content, require_method, respond, route_path, ApiError, JsonBody, MAX_FIELD_BYTES};
+use shared::http::{
+    json, no_content, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
+};
 use shared::store::{AttemptReservation, LoginAttempts, Session, Sessions};
 
 pub struct App<S> {
@@ -36,7 +38,7 @@ struct AccountView<'a> {
 
 impl<S: LoginAttempts + Sessions> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        respond(self.route(&req, Utc::now()).await)
+        within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
     async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {

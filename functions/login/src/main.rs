@@ -1,16 +1,12 @@
 use lambda_http::{run, service_fn, Error, Request};
-use shared::config::Settings;
 use shared::domain::password::PasswordHasherArgon;
-use shared::store::DynamoStore;
-use shared::telemetry::{fail_start, init};
+use shared::startup::{base, Base};
+use shared::telemetry::fail_start;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init();
-    let settings = Settings::from_env().unwrap_or_else(|e| fail_start("settings", e));
+    let Base { settings, store, .. } = base().await;
     let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
-    let sdk = shared::aws::sdk_config().await;
-    let store = DynamoStore::new(shared::aws::dynamodb(&sdk), &settings.table_name);
     let app = login::App { store, settings, hasher };
     let app = &app;
     run(service_fn(move |req: Request| async move { Ok::<_, Error>(app.handle(req).await) })).await

@@ -3,11 +3,17 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use lambda_http::{Body, Request, Response};
 use login::App;
 use serde_json::Value;
 use shared::domain::token::TokenDigest;
 use shared::store::{Accounts, DynamoStore, Sessions};
-use shared::testing::{fixture, hasher, json_of, TestEnv};
+use shared::testing::{checked, fixture, hasher, json_of, TestEnv};
+
+/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
+async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    checked(req, |r| app.handle(r)).await
+}
 
 const PASSWORD: &str = "Comercial-2026";
 
@@ -21,7 +27,7 @@ async fn setup() -> (TestEnv, App<DynamoStore>, String) {
 
 async fn login(app: &App<DynamoStore>, email: &str, password: &str) -> (u16, Value, Option<String>) {
     let req = fixture("login", &[("EMAIL", email), ("PASSWORD", password)]);
-    let res = app.handle(req).await;
+    let res = call(app, req).await;
     let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     (res.status().as_u16(), json_of(&res), retry)
 }
@@ -126,26 +132,26 @@ async fn logout_revokes_the_token() {
     let (_env, app, email) = setup().await;
     let (_, body, _) = login(&app, &email, PASSWORD).await;
     let token = body["token"].as_str().unwrap();
-    let res = app.handle(fixture("logout", &[("TOKEN", token)])).await;
+    let res = call(&app, fixture("logout", &[("TOKEN", token)])).await;
     assert_eq!(res.status(), 204);
-    let res = app.handle(fixture("logout", &[("TOKEN", token)])).await;
+    let res = call(&app, fixture("logout", &[("TOKEN", token)])).await;
     assert_eq!(res.status(), 401);
     assert_eq!(json_of(&res)["code"], "unauthorized");
-    let res = app.handle(fixture("logout", &[("TOKEN", "garbage")])).await;
+    let res = call(&app, fixture("logout", &[("TOKEN", "garbage")])).await;
     assert_eq!(res.status(), 401);
 }
 
 #[tokio::test]
 async fn bad_input_gets_the_contract_codes() {
     let (_env, app, email) = setup().await;
-    let res = app.handle(fixture("login-malformed-body", &[("EMAIL", &email)])).await;
+    let res = call(&app, fixture("login-malformed-body", &[("EMAIL", &email)])).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(&res)["code"], "invalid_request");
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let res = app.handle(fixture("login-password-not-a-string", &[("EMAIL", &email)])).await;
+    let res = call(&app, fixture("login-password-not-a-string", &[("EMAIL", &email)])).await;
     assert_eq!(res.status(), 400);
     assert!(json_of(&res)["detail"].as_str().unwrap().contains("password"));
-    let res = app.handle(fixture("login-wrong-method", &[])).await;
+    let res = call(&app, fixture("login-wrong-method", &[])).await;
     assert_eq!(res.status(), 405);
     assert_eq!(json_of(&res)["code"], "method_not_allowed");
     let long = "a".repeat(2000);

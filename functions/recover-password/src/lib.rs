@@ -9,7 +9,9 @@ use shared::config::MailSettings;
 use shared::domain::normalize_email;
 use shared::domain::password::{check_strength, PasswordHasherArgon};
 use shared::domain::token::{issue_token, plausible_token, TokenDigest};
-use shared::http::{json, no_content, require_method, respond, route_path, ApiError, JsonBody, MAX_FIELD_BYTES};
+use shared::http::{
+    json, no_content, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
+};
 use shared::mail::{compose, Mailer};
 use shared::store::{Accounts, PasswordResets, ResetToken, StoreError};
 
@@ -25,7 +27,7 @@ pub struct App<S> {
 
 impl<S: Accounts + PasswordResets> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        respond(self.route(&req, Utc::now()).await)
+        within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
     async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {

@@ -1,19 +1,13 @@
 use lambda_http::{run, service_fn, Error, Request};
-use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
-use shared::mail::Mailer;
-use shared::store::DynamoStore;
-use shared::telemetry::{fail_start, init};
+use shared::startup::{base, mail, Base};
+use shared::telemetry::fail_start;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init();
-    let settings = Settings::from_env().unwrap_or_else(|e| fail_start("settings", e));
-    let mail = MailSettings::from_env().unwrap_or_else(|e| fail_start("settings", e));
+    let Base { sdk, store, .. } = base().await;
+    let (mail, mailer) = mail(&sdk);
     let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
-    let sdk = shared::aws::sdk_config().await;
-    let store = DynamoStore::new(shared::aws::dynamodb(&sdk), &settings.table_name);
-    let mailer = Mailer::new(shared::aws::sesv2(&sdk), &mail.mail_from);
     let app = recover_password::App { store, mail, mailer, hasher };
     let app = &app;
     run(service_fn(move |req: Request| async move { Ok::<_, Error>(app.handle(req).await) })).await

@@ -2,10 +2,16 @@
 //! reading the mail back and following its link.
 
 use chrono::Utc;
+use lambda_http::{Body, Request, Response};
 use recover_password::App;
 use shared::domain::token::TokenDigest;
 use shared::store::{Accounts, DynamoStore, Sessions};
-use shared::testing::{fixture, hasher, json_of, reset_token_in, TestEnv};
+use shared::testing::{checked, fixture, hasher, json_of, reset_token_in, TestEnv};
+
+/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
+async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    checked(req, |r| app.handle(r)).await
+}
 
 async fn setup() -> (TestEnv, App<DynamoStore>, String) {
     let env = TestEnv::new().await;
@@ -24,7 +30,7 @@ async fn setup() -> (TestEnv, App<DynamoStore>, String) {
 async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_sessions() {
     let (env, app, email) = setup().await;
     let old_session = env.session_for(&email).await;
-    let res = app.handle(fixture("password-reset", &[("EMAIL", &email.to_uppercase())])).await;
+    let res = call(&app, fixture("password-reset", &[("EMAIL", &email.to_uppercase())])).await;
     assert_eq!(res.status(), 202);
     assert_eq!(json_of(&res)["status"], "accepted");
 
@@ -35,14 +41,14 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
     let token = reset_token_in(&mails[0].body).expect("link with token");
     assert!(token.len() >= 22, "at least 128 bits");
 
-    let res = app.handle(fixture("password-reset-confirm-weak", &[("TOKEN", &token)])).await;
+    let res = call(&app, fixture("password-reset-confirm-weak", &[("TOKEN", &token)])).await;
     assert_eq!(res.status(), 422);
     assert_eq!(json_of(&res)["code"], "weak_password");
-    let res = app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &email)])).await;
+    let res = call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &email)])).await;
     assert_eq!(res.status(), 422, "the e-mail is not a password");
 
     let res =
-        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
     let account = env.store.account(&email).await.unwrap().unwrap();
     assert!(hasher().verify("New-Password-2026", &account.password_hash));
@@ -53,7 +59,7 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
     );
 
     let res =
-        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
     assert_eq!(res.status(), 400, "a token works once");
     assert_eq!(json_of(&res)["code"], "invalid_token");
 }
@@ -62,11 +68,11 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
 async fn unknown_accounts_get_the_same_answer_and_no_mail() {
     let (env, app, _) = setup().await;
     let nobody = env.email("nobody");
-    let res = app.handle(fixture("password-reset", &[("EMAIL", &nobody)])).await;
+    let res = call(&app, fixture("password-reset", &[("EMAIL", &nobody)])).await;
     assert_eq!(res.status(), 202);
     assert_eq!(json_of(&res)["status"], "accepted");
     assert!(env.mails_to(&nobody).is_empty());
-    let res = app.handle(fixture("password-reset", &[("EMAIL", "not an address")])).await;
+    let res = call(&app, fixture("password-reset", &[("EMAIL", "not an address")])).await;
     assert_eq!(res.status(), 202);
 }
 
@@ -74,7 +80,7 @@ async fn unknown_accounts_get_the_same_answer_and_no_mail() {
 async fn at_most_three_mails_an_hour() {
     let (env, app, email) = setup().await;
     for _ in 0..5 {
-        let res = app.handle(fixture("password-reset", &[("EMAIL", &email)])).await;
+        let res = call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
         assert_eq!(res.status(), 202);
     }
     assert_eq!(env.mails_to(&email).len(), 3);
@@ -89,10 +95,10 @@ async fn a_reset_clears_the_lock() {
         env.store.login_failed(&email, Utc::now()).await.unwrap();
     }
     assert!(env.store.account(&email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
-    app.handle(fixture("password-reset", &[("EMAIL", &email)])).await;
+    call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
     let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
     let res =
-        app.handle(fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
     let account = env.store.account(&email).await.unwrap().unwrap();
     assert_eq!(account.locked_at(Utc::now()), None);
@@ -104,10 +110,10 @@ async fn unknown_and_malformed_tokens_are_invalid() {
     let (_env, app, _) = setup().await;
     let unknown = "A".repeat(43);
     let res =
-        app.handle(fixture("password-reset-confirm", &[("TOKEN", &unknown), ("PASSWORD", "New-Password-2026")])).await;
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &unknown), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(&res)["code"], "invalid_token");
     let res =
-        app.handle(fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(json_of(&res)["code"], "invalid_token");
 }

@@ -16,7 +16,7 @@ use shared::auth::authenticate;
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
-use shared::http::{caller, json, path_serial, require_method, respond, route_path, ApiError, JsonBody};
+use shared::http::{caller, json, path_serial, require_method, route_path, within_deadline, ApiError, JsonBody};
 use shared::mail::{compose, Mail, Mailer};
 use shared::store::{
     Accounts, CatalogReader, MailOutbox, PendingMail, Sessions, SubscriptionReader, TermsRecord, UpgradeCommitError,
@@ -46,7 +46,7 @@ where
     S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox,
 {
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        respond(self.route(&req, Utc::now()).await)
+        within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
     async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {

@@ -17,7 +17,9 @@ use shared::catalog::CatalogCache;
 use shared::domain::token::issue_token;
 use shared::domain::{Plan, Serial, Subscription};
 use shared::mail::Mailer;
-use shared::store::{Accounts, DynamoStore, MailOutbox, PasswordResets, ResetToken, SubscriptionReader};
+use shared::store::{
+    Accounts, DynamoStore, MailOutbox, PasswordResets, ResetToken, SubscriptionReader, LOCK_MINUTES, MAX_FAILED_LOGINS,
+};
 use shared::testing::{fixture, hasher, json_of, TestEnv};
 
 use proxy::{Fault, Proxy};
@@ -27,6 +29,8 @@ use proxy::{Fault, Proxy};
 const LAMBDA_TIMEOUT: Duration = Duration::from_secs(6);
 /// An answer slower than the SDK's attempt timeout (1.5 s).
 const SLOWER_THAN_AN_ATTEMPT: Duration = Duration::from_secs(2);
+/// An answer just inside the SDK's attempt timeout.
+const JUST_UNDER_AN_ATTEMPT: Duration = Duration::from_millis(1200);
 
 const PASSWORD: &str = "Password-ana-1";
 const COMPANY: &str = "Comercial Ruiz SA de CV";
@@ -541,8 +545,11 @@ async fn an_upgrade_with_ses_slower_than_its_timeout_answers_201_and_keeps_one_p
     upgrade_with_slow_ses(Fault::Slow(Duration::from_secs(5))).await;
 }
 
+/// Login attempts whose answers were lost count as failures (the store did count them),
+/// so an outage can use up the five attempts; they then lock for the usual 15 minutes,
+/// never for good.
 #[tokio::test]
-async fn logins_that_lost_their_answers_do_not_lock_the_account_for_good() {
+async fn logins_that_lost_their_answers_lock_for_fifteen_minutes_not_forever() {
     let p = Portal::new().await;
     p.proxy.set(Fault::LoseAnswer);
     for _ in 0..2 {
@@ -550,8 +557,62 @@ async fn logins_that_lost_their_answers_do_not_lock_the_account_for_good() {
         assert_eq!(a.status, 503, "{a:?}");
     }
     p.proxy.set(Fault::Forward);
-    let a = timed("POST /login", p.login.handle(p.req("login"))).await;
     let account = p.env.store.account(&p.email).await.unwrap().unwrap();
-    eprintln!("after the outage: {} {:?}; failed_logins {} locked_until {:?}", a.status, a.body, account.failed_logins, account.locked_until);
+    assert_eq!(account.failed_logins, MAX_FAILED_LOGINS, "each attempt, retries included, was counted");
+    assert_eq!(account.locked_until, None, "but no lock was written");
+    let a = timed("POST /login", p.login.handle(p.req("login"))).await;
+    assert_eq!((a.status, a.body["code"].as_str()), (429, Some("account_locked")), "{a:?}");
+    let retry: i64 = a.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+
+    // Fifteen minutes after the last attempt (moved back in the store) it works again.
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let past = (Utc::now() - chrono::Duration::minutes(LOCK_MINUTES) - chrono::Duration::seconds(1)).to_rfc3339();
+    p.env
+        .store
+        .client()
+        .update_item()
+        .table_name(p.env.store.table())
+        .key("pk", S(format!("ACCOUNT#{}", p.email)))
+        .key("sk", S("PROFILE".into()))
+        .update_expression("SET attempted_at = :past")
+        .expression_attribute_values(":past", S(past))
+        .send()
+        .await
+        .unwrap();
+    let a = timed("POST /login", p.login.handle(p.req("login"))).await;
     assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(p.env.store.account(&p.email).await.unwrap().unwrap().failed_logins, 0);
+}
+
+/// A store that answers every call, each just inside the SDK's attempt timeout: no single
+/// call fails, but a route of several calls would outlive the Lambda timeout. Every route
+/// answers in time all the same, done or 503; an upgrade stopped on the way committed
+/// fully or not at all.
+#[tokio::test]
+async fn every_route_answers_in_time_when_each_store_call_is_just_under_its_timeout() {
+    let p = Portal::new().await;
+    p.proxy.set(Fault::Slow(JUST_UNDER_AN_ATTEMPT));
+    let answers = p.all_routes().await;
+    let done = [200, 204, 202, 204, 200, 201, 200];
+    for (a, ok) in answers.iter().zip(done) {
+        eprintln!("{:?}: {} -> {} in {:?}", Fault::Slow(JUST_UNDER_AN_ATTEMPT), a.route, a.status, a.took);
+        assert!(a.took < LAMBDA_TIMEOUT, "{} took {:?}", a.route, a.took);
+        if a.status != ok {
+            assert_unavailable(std::slice::from_ref(a), p.env.store.table());
+        }
+    }
+    p.proxy.set(Fault::Forward);
+    let old = p.env.store.subscription(&p.email, &p.serial.serial).await.unwrap().unwrap();
+    let serials = p.env.store.subscriptions(&p.email).await.unwrap();
+    let outbox = p.env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    let sent = p.env.mails_to(&p.email).iter().filter(|m| m.subject.contains("Actualización")).count();
+    match old.superseded_by {
+        None => assert!(serials.len() == 1 && outbox.is_empty() && sent == 0, "half an upgrade"),
+        Some(new) => {
+            assert_eq!(serials.len(), 2);
+            assert!(serials.iter().any(|s| s.serial == new && s.upgraded_from.as_ref() == Some(&old.serial)));
+            assert!(sent + outbox.len() >= 1, "the upgrade's mail is neither sent nor kept");
+        }
+    }
 }

@@ -3,11 +3,17 @@
 
 use std::sync::Arc;
 
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::domain::{Plan, Serial, Subscription};
 use shared::store::{DynamoStore, SubscriptionReader};
-use shared::testing::{fixture, json_of, TestEnv};
+use shared::testing::{checked, fixture, json_of, TestEnv};
 use validate_serial::App;
+
+/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
+async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    checked(req, |r| app.handle(r)).await
+}
 
 const COMPANY: &str = "Comercial Ñandú, S.A. de C.V.";
 
@@ -21,7 +27,7 @@ async fn world() -> (TestEnv, App<DynamoStore>, String) {
 }
 
 async fn validate(app: &App<DynamoStore>, name: &str, serial: &str, company: &str) -> (u16, Value) {
-    let res = app.handle(fixture(name, &[("SERIAL", serial), ("COMPANY", company)])).await;
+    let res = call(app, fixture(name, &[("SERIAL", serial), ("COMPANY", company)])).await;
     (res.status().as_u16(), json_of(&res))
 }
 

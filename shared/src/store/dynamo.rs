@@ -68,11 +68,21 @@ where
             | "InternalServerError"
             | "ServiceUnavailable"
             | "LimitExceededException" => StoreError::Unavailable(format!("{op}: {code} {message}")),
+            "ResourceNotFoundException" => StoreError::NoTable(format!("{op}: {message}")),
             _ => StoreError::Other(format!("{op}: {code} {message}")),
         },
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StoreError::Unavailable(format!("{op}: {err:?}"))
-        }
+        SdkError::TimeoutError(_) => StoreError::Unavailable(format!("{op}: timed out")),
+        SdkError::DispatchFailure(f) => StoreError::Unavailable(format!(
+            "{op}: could not reach DynamoDB ({})",
+            if f.is_timeout() {
+                "timeout"
+            } else if f.is_io() {
+                "connection failed"
+            } else {
+                "dispatch failure"
+            }
+        )),
+        SdkError::ResponseError(_) => StoreError::Unavailable(format!("{op}: unreadable response")),
         _ => StoreError::Other(format!("{op}: {err:?}")),
     }
 }
@@ -234,6 +244,15 @@ fn mail_key(id: &str) -> Item {
     key("OUTBOX", format!("MAIL#{id}"))
 }
 
+/// A conditional write's outcome: `false` when its condition did not hold.
+fn condition_met<T>(result: StoreResult<T>) -> StoreResult<bool> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> StoreResult<T> {
     r.map_err(|e| StoreError::Other(format!("building a request: {e}")))
 }
@@ -258,6 +277,16 @@ impl DynamoStore {
 
     fn count(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A transaction item that creates `item` only if its key is new.
+    fn put_if_absent(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build();
+        Ok(TransactWriteItem::builder().put(build(put)?).build())
     }
 
     async fn get(&self, op: &'static str, key: Item) -> StoreResult<Option<Item>> {
@@ -348,55 +377,89 @@ impl Accounts for DynamoStore {
 
 impl LoginAttempts for DynamoStore {
     async fn reserve_login_attempt(&self, email: &str, now: DateTime<Utc>) -> StoreResult<AttemptReservation> {
-        self.count();
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(account_pk(email), PROFILE)))
-            .update_expression("SET failed_logins = if_not_exists(failed_logins, :zero) + :one")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(locked_until) OR locked_until <= :now) \
-                 AND (attribute_not_exists(failed_logins) OR failed_logins < :max)",
-            )
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(MAX_FAILED_LOGINS))
-            .expression_attribute_values(":now", s(now.to_rfc3339()))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                let item = out.attributes.unwrap_or_default();
-                Ok(AttemptReservation::Granted(account_from(&item)?))
-            }
-            Err(err) => {
-                let old = match &err {
-                    SdkError::ServiceError(se) => match se.err() {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
-                            c,
-                        ) => Some(c.item.clone()),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match old {
-                    Some(None) => Ok(AttemptReservation::NoAccount),
-                    Some(Some(item)) => {
-                        let account = account_from(&item)?;
-                        // Five attempts in flight but no lock written yet: report the lock
-                        // the last of them will set.
-                        let until = account.locked_at(now).unwrap_or_else(|| now + Duration::minutes(LOCK_MINUTES));
-                        Ok(AttemptReservation::Locked(until))
+        // Twice at most: a stale count is restarted once, then reserved again if another
+        // request restarted it first.
+        for _ in 0..2 {
+            self.count();
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(account_pk(email), PROFILE)))
+                .update_expression(
+                    "SET failed_logins = if_not_exists(failed_logins, :zero) + :one, attempted_at = :now",
+                )
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(locked_until) OR locked_until <= :now) \
+                     AND (attribute_not_exists(failed_logins) OR failed_logins < :max)",
+                )
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":max", n(MAX_FAILED_LOGINS))
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(
+                    aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let err = match result {
+                Ok(out) => return Ok(AttemptReservation::Granted(account_from(&out.attributes.unwrap_or_default())?)),
+                Err(err) => err,
+            };
+            let old = match &err {
+                SdkError::ServiceError(se) => match se.err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => {
+                        Some(c.item.clone())
                     }
-                    None => Err(sdk_error("reserve login attempt", err)),
-                }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let item = match old {
+                Some(None) => return Ok(AttemptReservation::NoAccount),
+                Some(Some(item)) => item,
+                None => return Err(sdk_error("reserve login attempt", err)),
+            };
+            let account = account_from(&item)?;
+            if let Some(until) = account.locked_at(now) {
+                return Ok(AttemptReservation::Locked(until));
+            }
+            // Every attempt is taken but no lock is written: either they are still being
+            // checked (the last of them will set the lock), or they never reported back (a
+            // login that timed out, crashed or lost the store's answer). Either way they
+            // count as failures and lock until LOCK_MINUTES after the last one; after that
+            // the count starts again, so lost attempts never lock an account for good.
+            let attempted_raw = Attrs::new(&item).opt_str("attempted_at")?.map(str::to_string);
+            let attempted = Attrs::new(&item).opt_instant("attempted_at")?;
+            let until = attempted.map(|t| t + Duration::minutes(LOCK_MINUTES));
+            if let Some(until) = until.filter(|u| *u > now) {
+                return Ok(AttemptReservation::Locked(until));
+            }
+            self.count();
+            let mut restart = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(account_pk(email), PROFILE)))
+                .update_expression("SET failed_logins = :one, attempted_at = :now REMOVE locked_until")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
+                .expression_attribute_values(":seen", n(account.failed_logins))
+                .return_values(ReturnValue::AllNew);
+            restart = match attempted_raw {
+                Some(raw) => restart
+                    .condition_expression("failed_logins = :seen AND attempted_at = :attempted")
+                    .expression_attribute_values(":attempted", s(raw)),
+                None => restart.condition_expression("failed_logins = :seen AND attribute_not_exists(attempted_at)"),
+            };
+            match restart.send().await.map_err(|e| sdk_error("restart login attempts", e)) {
+                Ok(out) => return Ok(AttemptReservation::Granted(account_from(&out.attributes.unwrap_or_default())?)),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
             }
         }
+        Ok(AttemptReservation::Locked(now + Duration::minutes(LOCK_MINUTES)))
     }
 
     async fn login_succeeded(&self, email: &str) -> StoreResult<()> {
@@ -454,17 +517,7 @@ impl Sessions for DynamoStore {
         let mut pointer = session_pointer_key(&session.account, &session.digest);
         pointer.insert("type".into(), s("session_pointer"));
         pointer.insert("expires_at".into(), n(session.expires_at.timestamp()));
-        let puts = [item, pointer].into_iter().map(|i| {
-            build(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(i))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )
-            .map(|p| TransactWriteItem::builder().put(p).build())
-        });
-        let items = puts.collect::<StoreResult<Vec<_>>>()?;
+        let items = vec![self.put_if_absent(item)?, self.put_if_absent(pointer)?];
         self.transact(items).await.map_err(|e| sdk_error("create session", e))
     }
 
@@ -532,11 +585,7 @@ impl PasswordResets for DynamoStore {
         .expression_attribute_values(":now", s(now.to_rfc3339()))
         .send()
         .await;
-        match fresh.map_err(|e| sdk_error("start reset window", e)) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        condition_met(fresh.map_err(|e| sdk_error("start reset window", e)))
     }
 
     async fn put_reset_token(&self, token: &ResetToken) -> StoreResult<()> {
@@ -663,17 +712,7 @@ impl UpgradeWriter for DynamoStore {
     ) -> Result<(), UpgradeCommitError> {
         let old = &upgrade.previous;
         let new = &upgrade.new;
-        let put = |item: Item| -> StoreResult<TransactWriteItem> {
-            Ok(TransactWriteItem::builder()
-                .put(build(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build(),
-                )?)
-                .build())
-        };
+        let put = |item: Item| self.put_if_absent(item);
         let superseded_by =
             old.superseded_by.as_ref().ok_or_else(|| StoreError::Other("upgrade without a new serial".into()))?;
         let valid_until = old
@@ -792,11 +831,7 @@ impl SerialValidation for DynamoStore {
             .return_values(ReturnValue::None)
             .send()
             .await;
-        match result.map_err(|e| sdk_error("activate serial", e)) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        condition_met(result.map_err(|e| sdk_error("activate serial", e)))
     }
 }
 
@@ -823,11 +858,7 @@ impl MailOutbox for DynamoStore {
             .expression_attribute_values(":now", s(now.to_rfc3339()))
             .send()
             .await;
-        match result.map_err(|e| sdk_error("lease mail", e)) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        condition_met(result.map_err(|e| sdk_error("lease mail", e)))
     }
 
     async fn mail_sent(&self, id: &str) -> StoreResult<()> {
@@ -870,26 +901,16 @@ impl AdminStore for DynamoStore {
     }
 
     async fn add_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
-        let items = [subscription_item(subscription, Utc::now()), claim_item(subscription)]
-            .into_iter()
-            .map(|i| {
-                build(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(i))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build(),
-                )
-                .map(|p| TransactWriteItem::builder().put(p).build())
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut items = vec![
+            self.put_if_absent(subscription_item(subscription, Utc::now()))?,
+            self.put_if_absent(claim_item(subscription))?,
+        ];
         // The account must exist: checked in the same transaction.
         let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(account_pk(&subscription.account), PROFILE)))
             .condition_expression("attribute_exists(pk)")
             .build();
-        let mut items = items;
         items.push(TransactWriteItem::builder().condition_check(build(check)?).build());
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -899,6 +920,9 @@ impl AdminStore for DynamoStore {
                 }
                 Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
                     Err(StoreError::Conflict(format!("serial {} exists already", subscription.serial)))
+                }
+                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") => {
+                    Err(StoreError::Conflict(format!("serial {} is being written concurrently", subscription.serial)))
                 }
                 _ => Err(sdk_error("add serial", err)),
             },

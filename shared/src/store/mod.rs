@@ -9,7 +9,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! | --- | --- | --- | --- |
-//! | account | `ACCOUNT#<email>` | `PROFILE` | name, company, password_hash, failed_logins, locked_until, reset_window_start, reset_mails |
+//! | account | `ACCOUNT#<email>` | `PROFILE` | name, company, password_hash, failed_logins, attempted_at, locked_until, reset_window_start, reset_mails |
 //! | serial (subscription or license) | `ACCOUNT#<email>` | `SERIAL#<serial>` | system, version, users, plan, billing_period, activated_on, next_payment_on, valid_until, upgraded_from, superseded_by |
 //! | session pointer | `ACCOUNT#<email>` | `SESSION#<digest>` | expires_at (lets a password reset revoke every session) |
 //! | accepted terms | `ACCOUNT#<email>` | `TERMS#<old serial>` | terms_version, accepted_at, source_ip, user_agent, new_serial |
@@ -29,7 +29,8 @@
 //! - upgrade: session check, GetItem old serial, one TransactWriteItems (new serial, claim,
 //!   old serial superseded, accepted terms, pending mail), then DeleteItem of the sent mail.
 //! - validate: GetItem claim, BatchGetItem (account + serial), UpdateItem on first activation.
-//! - password reset: GetItem account, UpdateItem (3 mails an hour), PutItem token; confirm:
+//! - password reset: GetItem account, one or two UpdateItem (3 mails an hour: count in the
+//!   window, or start a new window), PutItem token; confirm:
 //!   GetItem token, Query session pointers, one TransactWriteItems.
 //! - mail retry: Query `OUTBOX`, UpdateItem (lease), DeleteItem.
 //!
@@ -58,6 +59,9 @@ pub enum StoreError {
     /// An item does not have the shape this code writes.
     #[error("item {key} is malformed: {reason}")]
     Corrupt { key: String, reason: String },
+    /// The table does not exist (not created yet, or a wrong `TABLE_NAME`).
+    #[error("the table does not exist ({0})")]
+    NoTable(String),
     #[error("store error: {0}")]
     Other(String),
 }
@@ -119,7 +123,9 @@ pub trait Accounts {
 
 pub trait LoginAttempts {
     /// Takes one of the [`MAX_FAILED_LOGINS`] attempts before the password is checked,
-    /// so parallel guesses cannot get past the limit.
+    /// so parallel guesses cannot get past the limit. Attempts that never report back (the
+    /// login timed out or lost the store's answer) count as failures: at the limit they
+    /// lock until [`LOCK_MINUTES`] after the last one, then the count starts again.
     async fn reserve_login_attempt(&self, email: &str, now: DateTime<Utc>) -> StoreResult<AttemptReservation>;
     /// The password was right: the count starts again.
     async fn login_succeeded(&self, email: &str) -> StoreResult<()>;

@@ -120,11 +120,23 @@ enum SubscriptionCommand {
 enum AdminError {
     #[error("{0}")]
     Input(String),
-    #[error("{0}")]
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
 }
 
 type Result<T> = std::result::Result<T, AdminError>;
+
+/// Store failures in the operator's terms: what to check or run next.
+fn store_message(e: &StoreError) -> String {
+    let table = std::env::var("TABLE_NAME").unwrap_or_default();
+    match e {
+        StoreError::NoTable(_) => format!("table {table} does not exist: create it with `portal-admin init`"),
+        StoreError::Unavailable(why) => {
+            format!("DynamoDB did not answer ({why}); check AWS_REGION, credentials and AWS_ENDPOINT_URL_DYNAMODB")
+        }
+        other => other.to_string(),
+    }
+}
 
 fn input(msg: impl Into<String>) -> AdminError {
     AdminError::Input(msg.into())
@@ -132,7 +144,17 @@ fn input(msg: impl Into<String>) -> AdminError {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version and a missing command print clap's text as usual.
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("portal-admin: {}", usage_error(&e));
+            return ExitCode::from(2);
+        }
+    };
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -140,6 +162,14 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A command-line error in one line: clap's message without the usage and hint after it.
+fn usage_error(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message: Vec<&str> =
+        text.lines().take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information")).collect();
+    format!("{} (see --help)", one_line(&message.join(" ")).trim_start_matches("error: "))
 }
 
 fn one_line(s: &str) -> String {
