@@ -7,17 +7,20 @@ VENV_BIN := $(CURDIR)/.tools/venv/bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 N ?= 10
 
-.PHONY: help dev test mail tools build clean
+.PHONY: help dev test fuzz mail tools build web bench clean
 
 help: ## list the targets
 	@echo "make targets:"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 10
 
-dev: ## run the portal locally: emulators, demo data, functions on 127.0.0.1:9000 (Ctrl-C stops all)
+dev: ## run the portal locally: emulators, demo data, functions on :9000, web page on :5173 (Ctrl-C stops all)
 	@scripts/dev.sh
 
 test: ## fmt, clippy, tests against throw-away emulators, template lint (what CI runs)
 	@scripts/test.sh
+
+fuzz: ## hostile HTTP input from openapi.yaml (schemathesis) against the functions; FUZZ_SECONDS a run (default 60)
+	@scripts/fuzz.sh
 
 mail: ## list the latest N (default 10) mails sent to the local mailbox (MOTO_URL to change it)
 	@scripts/tools.sh --check >/dev/null
@@ -25,6 +28,9 @@ mail: ## list the latest N (default 10) mails sent to the local mailbox (MOTO_UR
 
 tools: ## install or check the local tools (Java, Node, DynamoDB Local, Python venv)
 	@scripts/tools.sh
+
+web: ## build the customers' page into web/dist (VITE_API_BASE_URL = the API's URL)
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 build: ## release arm64 bootstraps of every function (cargo lambda build), with their sizes
 	@scripts/tools.sh
@@ -35,6 +41,9 @@ build: ## release arm64 bootstraps of every function (cargo lambda build), with 
 	  if [[ -f $$b ]]; then s=$$(stat -c %s $$b); printf '%-20s %10d bytes %8d KiB\n' $$f $$s $$((s / 1024)); \
 	  else printf '%-20s missing\n' $$f; fi; \
 	done
+
+bench: ## measure the bootstraps (sizes, cold start vs a hello-world, warm latency, RSS, calls); writes BENCHMARKS.md (RUNS=20 WARM=200 COMPARE=1)
+	@scripts/bench.sh
 
 clean: ## remove .local/ (emulator data, logs, pids); stops nothing
 	rm -rf .local

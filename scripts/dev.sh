@@ -17,7 +17,6 @@ ENV_FILE="$ROOT/scripts/local.env"
 STATE="$ROOT/.local/stack" # same as `scripts/stack.sh status|stop` without --state
 WATCH_ADDRESS=127.0.0.1
 WATCH_PORT=9000
-# shellcheck disable=SC2034 # used by the web dev server hook below
 WEB_PORT=5173
 
 say() { printf '[dev] %s\n' "$*"; }
@@ -38,7 +37,7 @@ MOTO_PORT="$(port_of "$AWS_ENDPOINT_URL_SESV2")"
 
 # Refuse to start over something else.
 busy=0
-for p in "$DYNAMODB_PORT:DynamoDB Local" "$MOTO_PORT:moto" "$WATCH_PORT:cargo lambda watch"; do
+for p in "$DYNAMODB_PORT:DynamoDB Local" "$MOTO_PORT:moto" "$WATCH_PORT:cargo lambda watch" "$WEB_PORT:the web page (Vite)"; do
   if stack_port_in_use "${p%%:*}"; then
     printf '[dev] ERROR: port %s (for %s) is already in use on 127.0.0.1.\n' "${p%%:*}" "${p#*:}" >&2
     busy=1
@@ -77,11 +76,18 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-# ---- HOOK: web dev server ------------------------------------------------------------
-# To be filled in: the Vite dev server of web/ on 127.0.0.1:$WEB_PORT (PORTAL_URL in
-# scripts/local.env), started in the background like the emulators
-# (stack_spawn "$STATE" web ...), and stopped in stop_web_dev.
-start_web_dev() { :; }
+# ---- the web page: Vite's dev server on 127.0.0.1:$WEB_PORT (PORTAL_URL in local.env),
+# proxying /api/<route> to the functions under cargo lambda watch.
+start_web_dev() {
+  if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+    say "installing the web page's packages (npm ci, first run only)..."
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$WEB_PORT" \
+    PORTAL_API_URL="http://$WATCH_ADDRESS:$WATCH_PORT" VITE_VENDOR_NAME="$VENDOR_NAME" \
+    node "$ROOT/web/node_modules/vite/bin/vite.js" "$ROOT/web"
+  stack_wait "$STATE" web "http://127.0.0.1:$WEB_PORT/" 60
+}
 # shellcheck disable=SC2329 # called from cleanup
 stop_web_dev() { stack_stop_one "$STATE" web vite; }
 # ---------------------------------------------------------------------------------------
@@ -113,6 +119,8 @@ fi
 DEMO_EMAIL="${DEMO_EMAIL:-ana@example.com}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-<demo password printed above>}"
 
+say "building the functions (cargo build; the first time takes a few minutes)..."
+cargo build -q $(for f in functions/*/; do printf -- '-p %s ' "$(basename "$f")"; done)
 start_web_dev
 
 API="http://$WATCH_ADDRESS:$WATCH_PORT/lambda-url"
@@ -121,7 +129,8 @@ SEED_INDENTED="$(sed 's/^/   /' <<<"$SEED_OUT")"
 cat <<INFO
 
 ==================================================================== serial portal, local
- API (cargo lambda watch, each function builds on its first request):
+ Web page:        http://127.0.0.1:$WEB_PORT/  (log in with the demo login below)
+ API (cargo lambda watch, rebuilt when the code changes):
    POST $API/login/login
    POST $API/login/logout
    POST $API/recover-password/password-reset

@@ -1,0 +1,457 @@
+// The customer's page against a real local stack (WEB_URL: the page, MOTO_URL: the
+// mailbox) loaded with the demo data of `portal-admin seed-demo`. One freshly seeded
+// stack runs the file once, in order:
+//   - the first account (DEMO_EMAIL) upgrades its SAE with the mouse (test 3) and keeps
+//     its password;
+//   - the second account (SECOND_EMAIL) upgrades its SAE with the keyboard only (test 5),
+//     then recovers its password by mail (test 4), which changes its login.
+// An upgraded SAE offers no upgrade any more: run again on a freshly seeded stack.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DEMO_EMAIL, DEMO_PASSWORD, SECOND_EMAIL, SECOND_PASSWORD, WEB_URL } from './env.mjs';
+import {
+  focused,
+  gotoLogin,
+  launchBrowser,
+  login,
+  mailTo,
+  newPage,
+  resetLinkFrom,
+  screenshot,
+  sentMail,
+  submitLogin,
+  tabbableCount,
+  tableRows,
+  tabUntil,
+  waitForMail,
+  waitForServices,
+} from './helpers.mjs';
+
+const DATE = /^\d{2}\/\d{2}\/\d{4}$/;
+const DATE_OR_DASH = /^(\d{2}\/\d{2}\/\d{4}|—)$/;
+const UPGRADE_SUBJECT = 'Actualización de versión para tu sistema Aspel SAE';
+
+let browser;
+let page;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function freshPage() {
+  await page?.close().catch(() => {});
+  page = await newPage(browser.context);
+  return page;
+}
+
+/** A test that leaves a picture of the page behind when it fails. */
+function e2e(name, fn) {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      if (page && !page.isClosed()) {
+        const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+        await screenshot(page, `failed-${slug}`).catch(() => {});
+      }
+      throw error;
+    }
+  });
+}
+
+/** No raw JSON or problem codes on screen, and no script errors. */
+async function assertCleanPage(p) {
+  const text = await p.locator('body').innerText();
+  assert.doesNotMatch(text, /"code"|\{\s*"|application\/problem|invalid_|_required|unauthorized/);
+  assert.deepEqual(p.errors, [], 'script errors on the page');
+}
+
+/** Tab and Shift+Tab, more times than the dialog has stops, never leave it. */
+async function assertFocusTrapped(p) {
+  const stops = await tabbableCount(p, 'dialog[open]');
+  assert.ok(stops >= 1);
+  for (let i = 0; i < stops + 2; i += 1) {
+    await p.keyboard.press('Tab');
+    assert.ok((await focused(p)).inDialog, `Tab #${i + 1} left the dialog`);
+  }
+  for (let i = 0; i < stops + 2; i += 1) {
+    await p.keyboard.press('Shift+Tab');
+    assert.ok((await focused(p)).inDialog, `Shift+Tab #${i + 1} left the dialog`);
+  }
+}
+
+e2e('the login page renders, also at 375 px wide', async () => {
+  const p = await freshPage();
+  await gotoLogin(p);
+  await p.getByLabel('Correo electrónico').waitFor();
+  await p.getByLabel('Contraseña', { exact: true }).waitFor();
+  await p.getByRole('link', { name: '¿Olvidaste tu contraseña?' }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), 'es-MX');
+  await screenshot(p, '0-login');
+  await p.setViewportSize({ width: 375, height: 740 });
+  assert.ok(
+    await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    'the login page scrolls sideways at 375 px',
+  );
+  await screenshot(p, '0-login-375');
+});
+
+e2e('1. a wrong password shows a sentence, the right one opens Mis servicios', async () => {
+  const p = await freshPage();
+  await gotoLogin(p);
+  await submitLogin(p, DEMO_EMAIL, 'not-the-password-1');
+  await p.getByText('El correo electrónico o la contraseña no son correctos.').waitFor();
+  assert.equal(
+    await p.getByLabel('Contraseña', { exact: true }).getAttribute('aria-invalid'),
+    'true',
+  );
+  await assertCleanPage(p);
+  await screenshot(p, '1-login-error');
+
+  await submitLogin(p, DEMO_EMAIL, DEMO_PASSWORD);
+  await waitForServices(p);
+  assert.ok(p.url().endsWith('/mis-servicios'), p.url());
+  const stored = JSON.parse(await p.evaluate(() => sessionStorage.getItem('portal.session')));
+  assert.equal(typeof stored.token, 'string');
+  assert.equal(stored.account.email, DEMO_EMAIL);
+  await p.getByText('Ana Ruiz').waitFor();
+  await p.getByRole('button', { name: 'Cerrar sesión' }).waitFor();
+  await screenshot(p, '1-mis-servicios');
+});
+
+e2e('2. Suscripciones, Licenciamiento and "Agrupar por"', async () => {
+  const p = await freshPage();
+  await login(p);
+
+  const subsTab = p.getByRole('tab', { name: 'Suscripciones' });
+  const licTab = p.getByRole('tab', { name: 'Licenciamiento' });
+  assert.equal(await subsTab.getAttribute('aria-selected'), 'true');
+  assert.equal(await licTab.getAttribute('aria-selected'), 'false');
+
+  let rows = await tableRows(p);
+  const sae = rows.find((r) => r.Sistema === 'Aspel SAE' && r['Versión'] === '7.0');
+  assert.ok(sae, `no SAE 7.0 row in ${JSON.stringify(rows)}`);
+  assert.equal(sae.Usuarios, '1');
+  assert.equal(sae['No. serie'], sae.serial);
+  assert.equal(sae.Estado, 'Activa');
+  assert.equal(sae['Acción'], 'Actualizar a 8.0');
+  assert.match(sae['Próximo pago'], DATE);
+  assert.match(sae['Fecha de activación'], DATE_OR_DASH);
+  const noi = rows.find((r) => r.Sistema === 'Aspel NOI');
+  assert.ok(noi, 'no NOI row');
+  assert.equal(noi['Versión'], '11.0');
+  assert.equal(noi['Acción'], '', 'NOI is on its latest version');
+  const banco = rows.find((r) => r.Sistema === 'Aspel BANCO');
+  assert.ok(banco, 'no BANCO row');
+  assert.equal(banco.Estado, 'Vencida');
+  assert.ok(!rows.some((r) => r.Sistema === 'Aspel COI'), 'the license shows among subscriptions');
+  const subscriptionCount = rows.length;
+  await assertCleanPage(p);
+  await screenshot(p, 'mis-servicios', { committed: true });
+
+  // Licenciamiento
+  const licRequest = p.waitForRequest((r) => r.url().includes('plan=license'));
+  await licTab.click();
+  await licRequest;
+  assert.equal(await licTab.getAttribute('aria-selected'), 'true');
+  assert.equal(await subsTab.getAttribute('aria-selected'), 'false');
+  rows = await tableRows(p);
+  const coi = rows.find((r) => r.Sistema === 'Aspel COI');
+  assert.ok(coi, `no COI row in ${JSON.stringify(rows)}`);
+  assert.equal(coi['Versión'], '10.0');
+  assert.equal(coi['Próximo pago'], '—');
+  assert.equal(coi.Estado, 'Activa');
+  assert.ok(!rows.some((r) => r.Sistema === 'Aspel SAE'), 'a subscription shows among licenses');
+  await screenshot(p, '2-licenciamiento');
+
+  // Back to Suscripciones with the arrow keys (focus is on the Licenciamiento tab).
+  await p.keyboard.press('ArrowLeft');
+  assert.equal(await subsTab.getAttribute('aria-selected'), 'true');
+  assert.equal(await subsTab.evaluate((el) => el === document.activeElement), true);
+  assert.equal(await licTab.getAttribute('tabindex'), '-1');
+  await p.locator('table.services').getByText('Aspel SAE').first().waitFor();
+
+  // Grouped by Sistema: the API is asked with group_by=system.
+
+  const grouped = p.waitForRequest(
+    (r) => r.url().includes('group_by=system') && r.url().includes('plan=subscription'),
+  );
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Sistema' });
+  await grouped;
+  const headers = p.locator('table.services th[scope="rowgroup"]');
+  await headers.first().waitFor();
+  const headerTexts = await headers.allInnerTexts();
+  for (const name of ['Aspel SAE', 'Aspel NOI', 'Aspel BANCO']) {
+    assert.ok(
+      headerTexts.some((t) => t.startsWith(`Sistema: ${name} (`)),
+      `no group header for ${name} in ${JSON.stringify(headerTexts)}`,
+    );
+  }
+  assert.equal((await tableRows(p)).length, subscriptionCount, 'grouping lost or added rows');
+  await screenshot(p, '2-agrupado-por-sistema');
+
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Periodicidad' });
+  await p.locator('th[scope="rowgroup"]', { hasText: 'Periodicidad: Mensual' }).waitFor();
+  const byPeriod = await headers.allInnerTexts();
+  for (const label of ['Mensual', 'Semestral', 'Anual']) {
+    assert.ok(byPeriod.some((t) => t.startsWith(`Periodicidad: ${label} (`)), JSON.stringify(byPeriod));
+  }
+
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Sin agrupar' });
+  await p.waitForFunction(() => document.querySelectorAll('th[scope="rowgroup"]').length === 0);
+
+  // A phone's width: the page does not scroll sideways; the table scrolls inside its box.
+  await p.setViewportSize({ width: 375, height: 812 });
+  const layout = await p.evaluate(() => {
+    const wrap = document.querySelector('.table-wrap');
+    return {
+      page: document.documentElement.scrollWidth,
+      view: window.innerWidth,
+      wrapScrolls: wrap.scrollWidth > wrap.clientWidth,
+    };
+  });
+  assert.ok(layout.page <= layout.view, `page is ${layout.page}px wide at ${layout.view}px`);
+  assert.ok(layout.wrapScrolls, 'the table does not scroll inside its box at 375 px');
+  await screenshot(p, '2-mis-servicios-375', { fullPage: true });
+});
+
+e2e('3. upgrade SAE: terms accepted, new serial shown and mailed, table refreshed', async () => {
+  const p = await freshPage();
+  await login(p);
+  const button = p.getByRole('button', { name: /^Actualizar a 8\.0/ });
+  const oldSerial = await button.getAttribute('data-serial');
+  assert.ok(oldSerial);
+  const mailsBefore = (await sentMail()).length;
+
+  await button.click();
+  const dialog = p.getByRole('dialog', { name: 'Actualiza la versión de tu sistema' });
+  await dialog.waitFor();
+  const termsText = await dialog.locator('.terms-text').innerText();
+  assert.ok(termsText.trim().length > 20, 'the terms text is empty');
+  const termsVersion = /\(versión ([^)]+)\)/.exec(await dialog.locator('.terms h3').innerText())?.[1];
+  assert.ok(termsVersion, 'the terms version is not shown');
+
+  const accept = dialog.getByRole('button', { name: 'Aceptar', exact: true });
+  const box = dialog.getByLabel('Acepto los términos y condiciones');
+  assert.equal(await accept.isDisabled(), true, 'Aceptar is enabled before ticking');
+  await box.check();
+  assert.equal(await accept.isDisabled(), false);
+  await box.uncheck();
+  assert.equal(await accept.isDisabled(), true, 'Aceptar stays enabled after unticking');
+  await box.check();
+  await screenshot(p, 'dialogo-actualizacion', { committed: true });
+
+  const request = p.waitForRequest((r) => r.url().includes(`/subscriptions/${oldSerial}/upgrade`));
+  await accept.click();
+  assert.deepEqual((await request).postDataJSON(), { accept_terms: true, terms_version: termsVersion });
+
+  const serialEl = dialog.locator('.new-serial');
+  await serialEl.waitFor();
+  const newSerial = (await serialEl.innerText()).trim();
+  assert.match(newSerial, /^[0-9A-Z]{10,}$/);
+  assert.notEqual(newSerial, oldSerial);
+  await dialog.getByText('Te enviamos un correo con las instrucciones de activación.').waitFor();
+
+  await dialog.getByRole('button', { name: /^Copiar/ }).click();
+  await dialog.getByText('Número de serie copiado.').waitFor();
+  assert.equal(await p.evaluate(() => navigator.clipboard.readText()), newSerial);
+  await screenshot(p, '3-serie-nueva');
+
+  const mail = await waitForMail(
+    (m) => mailTo(DEMO_EMAIL)(m) && m.subject === UPGRADE_SUBJECT && m.body.includes(newSerial),
+    { after: mailsBefore },
+  );
+  assert.ok(mail.body.includes(newSerial));
+
+  await dialog.getByRole('button', { name: 'Cerrar', exact: true }).last().click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.notEqual((await focused(p)).tag, 'body', 'focus was lost when the dialog closed');
+
+  await p.locator(`tr[data-serial="${newSerial}"]`).waitFor();
+  const rows = await tableRows(p);
+  const old = rows.find((r) => r.serial === oldSerial);
+  const fresh = rows.find((r) => r.serial === newSerial);
+  assert.match(old.Estado, /^Vigente hasta \d{2}\/\d{2}\/\d{4}$/);
+  assert.equal(old['Acción'], '');
+  assert.equal(fresh.Sistema, 'Aspel SAE');
+  assert.equal(fresh['Versión'], '8.0');
+  assert.equal(fresh.Usuarios, old.Usuarios);
+  assert.equal(fresh['Fecha de activación'], '—');
+  assert.equal(fresh['Próximo pago'], old['Próximo pago']);
+  await p.getByText(`Tu nuevo número de serie es ${newSerial}`).waitFor();
+  await assertCleanPage(p);
+  await screenshot(p, '3-tabla-actualizada', { fullPage: true });
+});
+
+e2e('5. keyboard only: the upgrade dialog, from the login to the new serial', async () => {
+  const p = await freshPage();
+  await p.goto(`${WEB_URL}/`);
+  await tabUntil(p, (f) => f.tag === 'input' && f.type === 'email');
+  await p.keyboard.type(SECOND_EMAIL);
+  await p.keyboard.press('Tab');
+  assert.equal((await focused(p)).type, 'password');
+  await p.keyboard.type(SECOND_PASSWORD);
+  await p.keyboard.press('Enter');
+  await waitForServices(p);
+  await p.locator('.upgrade-button').first().waitFor();
+
+  // Tab to the row's button and open the dialog with Enter.
+  const button = await tabUntil(p, (f) => f.tag === 'button' && f.text === 'Actualizar a 8.0');
+  assert.ok(button.serial, 'the upgrade button names its serial');
+  await p.keyboard.press('Enter');
+  const dialog = p.getByRole('dialog', { name: 'Actualiza la versión de tu sistema' });
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+  assert.ok((await focused(p)).inDialog, 'focus did not move into the dialog');
+
+  // Focus stays inside, forwards and backwards.
+  await assertFocusTrapped(p);
+
+  // Escape closes; focus goes back to the button.
+  await p.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  let f = await focused(p);
+  assert.equal(f.serial, button.serial, `focus went to ${JSON.stringify(f)}`);
+  assert.equal(f.text, 'Actualizar a 8.0');
+
+  // Again: tick with Space, then Enter on "Aceptar".
+  await p.keyboard.press('Enter');
+  await dialog.waitFor();
+  const accept = dialog.getByRole('button', { name: 'Aceptar', exact: true });
+  assert.equal(await accept.isDisabled(), true, 'Aceptar is enabled before ticking');
+  await tabUntil(p, (x) => x.tag === 'input' && x.type === 'checkbox', { max: 10 });
+  await p.keyboard.press('Space');
+  assert.equal(await dialog.getByLabel('Acepto los términos y condiciones').isChecked(), true);
+  assert.equal(await accept.isDisabled(), false, 'Aceptar stays disabled after ticking');
+  f = await tabUntil(p, (x) => x.tag === 'button' && x.text === 'Aceptar', { max: 10 });
+  assert.ok(f.inDialog && !f.disabled);
+  await screenshot(p, '5-dialogo-teclado');
+  const mailsBefore = (await sentMail()).length;
+  await p.keyboard.press('Enter');
+
+  const serialEl = dialog.locator('.new-serial');
+  await serialEl.waitFor();
+  const newSerial = (await serialEl.innerText()).trim();
+  assert.match(newSerial, /^[0-9A-Z]{10,}$/);
+  assert.notEqual(newSerial, button.serial);
+  assert.ok((await focused(p)).inDialog, 'focus left the dialog when the result showed');
+  await assertFocusTrapped(p);
+  await screenshot(p, '5-serie-nueva-teclado');
+  await waitForMail(
+    (m) => mailTo(SECOND_EMAIL)(m) && m.subject === UPGRADE_SUBJECT && m.body.includes(newSerial),
+    { after: mailsBefore },
+  );
+
+  await p.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  f = await focused(p);
+  assert.notEqual(f.tag, 'body', 'focus was lost when the dialog closed');
+  await p.locator(`tr[data-serial="${newSerial}"]`).waitFor();
+  const rows = await tableRows(p);
+  assert.match(rows.find((r) => r.serial === button.serial).Estado, /^Vigente hasta \d{2}\/\d{2}\/\d{4}$/);
+  assert.equal(rows.find((r) => r.serial === newSerial)['Versión'], '8.0');
+  await assertCleanPage(p);
+});
+
+/** "¿Olvidaste tu contraseña?" → mail → link → new password. Returns the link used. */
+async function resetPassword(p, email, newPassword) {
+  await gotoLogin(p);
+  await p.getByRole('link', { name: '¿Olvidaste tu contraseña?' }).click();
+  await p.getByRole('heading', { level: 1, name: '¿Olvidaste tu contraseña?' }).waitFor();
+  const before = (await sentMail()).length;
+  await p.getByLabel('Correo electrónico').fill(email);
+  await p.getByRole('button', { name: 'Enviar enlace' }).click();
+  await p.getByText('Si la cuenta existe, te enviamos un correo').waitFor();
+  await screenshot(p, '4-correo-enviado');
+
+  const mail = await waitForMail((m) => mailTo(email)(m) && resetLinkFrom(m.body) !== null, {
+    after: before,
+  });
+  const link = resetLinkFrom(mail.body);
+  await p.goto(link);
+  await p.getByRole('heading', { level: 1, name: 'Restablecer contraseña' }).waitFor();
+  // The rule is on screen before anything is sent.
+  await p.getByText('debe tener entre 10 y 128 caracteres').waitFor();
+
+  const confirms = [];
+  p.on('request', (r) => {
+    if (r.url().includes('/password-reset/confirm')) confirms.push(r.url());
+  });
+  await p.getByLabel('Nueva contraseña', { exact: true }).fill(newPassword);
+  await p.getByLabel('Confirma la nueva contraseña').fill(`${newPassword}x`);
+  await p.getByRole('button', { name: 'Guardar contraseña' }).click();
+  await p.getByText('Las contraseñas no coinciden.').waitFor();
+  assert.equal(confirms.length, 0, 'a mismatch was sent to the server');
+  await screenshot(p, '4-no-coinciden');
+
+  await p.getByLabel('Confirma la nueva contraseña').fill(newPassword);
+  await p.getByRole('button', { name: 'Guardar contraseña' }).click();
+  await p.getByText('Tu contraseña se cambió.').waitFor();
+  assert.equal(confirms.length, 1);
+  assert.ok(!p.url().includes('token='), 'the token stays in the address bar');
+  return link;
+}
+
+e2e('4. password recovery by mail, then log in with the new password', async () => {
+  const p = await freshPage();
+  const newPassword = `nueva-${Date.now()}-clave`;
+  const link = await resetPassword(p, SECOND_EMAIL, newPassword);
+  await assertCleanPage(p);
+  await screenshot(p, '4-contrasena-cambiada');
+
+  await p.getByRole('link', { name: 'Iniciar sesión' }).click();
+  await p.getByRole('heading', { level: 1, name: 'Iniciar sesión' }).waitFor();
+  await submitLogin(p, SECOND_EMAIL, SECOND_PASSWORD);
+  await p.getByText('El correo electrónico o la contraseña no son correctos.').waitFor();
+  await submitLogin(p, SECOND_EMAIL, newPassword);
+  await waitForServices(p);
+
+  // The link works once.
+  const q = await freshPage();
+  await q.goto(link);
+  await q.getByLabel('Nueva contraseña', { exact: true }).fill(`${newPassword}-otra`);
+  await q.getByLabel('Confirma la nueva contraseña').fill(`${newPassword}-otra`);
+  await q.getByRole('button', { name: 'Guardar contraseña' }).click();
+  await q.getByText('ya se usó o venció').waitFor();
+  await q.getByRole('link', { name: 'Solicitar un enlace nuevo' }).waitFor();
+  await assertCleanPage(q);
+  await screenshot(q, '4-enlace-usado');
+});
+
+e2e('logout ends the session; a dead token sends back to the login with a sentence', async () => {
+  const p = await freshPage();
+  await login(p);
+  const stored = await p.evaluate(() => sessionStorage.getItem('portal.session'));
+  await p.getByRole('button', { name: 'Cerrar sesión' }).click();
+  await p.getByRole('heading', { level: 1, name: 'Iniciar sesión' }).waitFor();
+  await p.getByText('Cerraste tu sesión.').waitFor();
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('portal.session')), null);
+
+  // The revoked token, put back by hand, is refused: the page says the session expired.
+  await p.evaluate((s) => sessionStorage.setItem('portal.session', s), stored);
+  await p.goto(`${WEB_URL}/mis-servicios`);
+  await p.getByText('Tu sesión expiró. Inicia sesión de nuevo.').waitFor();
+  await p.getByRole('heading', { level: 1, name: 'Iniciar sesión' }).waitFor();
+  await assertCleanPage(p);
+  await screenshot(p, '6-sesion-expirada');
+});
+
+e2e('five wrong passwords lock the account; the page says for how long', async () => {
+  // Last on purpose: the second account stays locked for 15 minutes afterwards.
+  const p = await freshPage();
+  await gotoLogin(p);
+  for (let i = 1; i <= 5; i += 1) {
+    await submitLogin(p, SECOND_EMAIL, `wrong-password-${i}`);
+    await p.getByText('El correo electrónico o la contraseña no son correctos.').waitFor();
+    await p.getByRole('button', { name: 'Iniciar sesión' }).waitFor();
+    await p.waitForFunction(() => !document.querySelector('button[aria-busy="true"]'));
+  }
+  await submitLogin(p, SECOND_EMAIL, `wrong-password-6`);
+  await p.getByText(/^Tu cuenta está bloqueada por \d+ minutos?/).waitFor();
+  await assertCleanPage(p);
+  await screenshot(p, '7-cuenta-bloqueada');
+});

@@ -1,0 +1,11 @@
+// Build-time settings (Vite replaces import.meta.env.* when it builds).
+
+/** Where the API lives: "/api" behind the dev/preview proxy, the API's URL in production. */
+export const API_BASE_URL: string = import.meta.env.VITE_API_BASE_URL || '/api';
+
+/** Shown in the page header and title. */
+export const VENDOR_NAME: string = import.meta.env.VITE_VENDOR_NAME || 'Portal de clientes';
+
+/** Longest wait for one API call. Under `vite` (development) a function's first call
+ *  may build it, so the wait is longer there. */
+export const API_TIMEOUT_MS: number = import.meta.env.DEV ? 300_000 : 30_000;

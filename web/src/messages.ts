@@ -1,0 +1,98 @@
+// Every error the page can show, as one plain Spanish sentence. The API's problem
+// `code` (SPEC section 2) is the key; the raw body is never shown.
+import { formatDuration } from './format.ts';
+
+/** Where the error happened: a few codes read better with the screen in mind. */
+export type ErrorContext = 'login' | 'forgot' | 'reset' | 'subscriptions' | 'upgrade' | 'logout';
+
+export interface ErrorLike {
+  code: string;
+  status?: number;
+  retryAfter?: number | null;
+}
+
+export const SESSION_EXPIRED = 'Tu sesión expiró. Inicia sesión de nuevo.';
+export const RESET_REQUESTED =
+  'Si la cuenta existe, te enviamos un correo con un enlace para restablecer tu contraseña. El enlace vence en 30 minutos.';
+export const PASSWORD_RULE =
+  'Tu nueva contraseña debe tener entre 10 y 128 caracteres y no puede ser igual a tu correo electrónico.';
+export const PASSWORD_MISMATCH = 'Las contraseñas no coinciden. Escríbela igual en los dos campos.';
+export const PASSWORD_CHANGED =
+  'Tu contraseña se cambió. Ya puedes iniciar sesión con tu nueva contraseña.';
+
+const INVALID_REQUEST: Record<ErrorContext, string> = {
+  login: 'Revisa que tu correo electrónico y tu contraseña estén bien escritos.',
+  forgot: 'Escribe un correo electrónico válido, por ejemplo nombre@empresa.com.',
+  reset: 'No pudimos procesar tu nueva contraseña. Revisa lo que escribiste e intenta de nuevo.',
+  subscriptions: 'No pudimos consultar tus servicios. Recarga la página e intenta de nuevo.',
+  upgrade:
+    'No pudimos procesar la solicitud de actualización. Recarga la página e intenta de nuevo.',
+  logout: 'No pudimos cerrar tu sesión en el servidor.',
+};
+
+function inWords(retryAfter: number | null | undefined, fallback: string): string {
+  return typeof retryAfter === 'number' && retryAfter > 0 ? formatDuration(retryAfter) : fallback;
+}
+
+/** Sentences by code. */
+const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = {
+  invalid_request: (_e, ctx) => INVALID_REQUEST[ctx ?? 'subscriptions'],
+  payload_too_large: () =>
+    'Lo que escribiste es demasiado largo. Revísalo e intenta de nuevo.',
+  method_not_allowed: () =>
+    'Esta operación no está disponible. Recarga la página e intenta de nuevo.',
+  invalid_token: () =>
+    'El enlace para restablecer tu contraseña no es válido, ya se usó o venció. Solicita uno nuevo.',
+  invalid_credentials: () => 'El correo electrónico o la contraseña no son correctos.',
+  unauthorized: () => SESSION_EXPIRED,
+  company_mismatch: () => 'La razón social no coincide con la registrada en tu cuenta.',
+  not_found: (_e, ctx) =>
+    ctx === 'upgrade'
+      ? 'No encontramos ese número de serie en tu cuenta.'
+      : 'No encontramos lo que buscas.',
+  no_upgrade_available: () =>
+    'Tu sistema ya tiene la versión más reciente: no hay una actualización disponible.',
+  purchase_required: () =>
+    'Las licencias no se actualizan sin costo. Para obtener la nueva versión, cómprala con tu distribuidor.',
+  subscription_expired: () =>
+    'Tu suscripción está vencida. Renuévala para poder actualizar tu sistema.',
+  not_active: () => 'Este número de serie ya está inactivo y no puede actualizarse.',
+  terms_not_accepted: () =>
+    'Para actualizar debes aceptar los términos y condiciones vigentes. Cierra esta ventana, recarga la página y vuelve a intentarlo.',
+  weak_password: () =>
+    'Esa contraseña no es válida: debe tener entre 10 y 128 caracteres y no puede ser igual a tu correo electrónico.',
+  account_locked: (e) =>
+    typeof e.retryAfter === 'number' && e.retryAfter > 0
+      ? `Tu cuenta está bloqueada por ${formatDuration(e.retryAfter)} por varios intentos fallidos. Espera ese tiempo o restablece tu contraseña con «¿Olvidaste tu contraseña?».`
+      : 'Tu cuenta está bloqueada temporalmente por varios intentos fallidos. Espera unos minutos o restablece tu contraseña con «¿Olvidaste tu contraseña?».',
+  unavailable: (e) =>
+    `El servicio no está disponible en este momento. Intenta de nuevo en ${inWords(e.retryAfter, 'unos minutos')}.`,
+  network: () =>
+    'No pudimos conectarnos con el servidor. Revisa tu conexión a internet e intenta de nuevo.',
+  timeout: () => 'El servidor tardó demasiado en responder. Intenta de nuevo en unos momentos.',
+};
+
+/** Whether the page has its own sentence for this code. */
+export function hasSentence(code: string): boolean {
+  return Object.hasOwn(SENTENCES, code);
+}
+
+/** The sentence for a failed call. Unknown codes fall back on the HTTP status. */
+export function errorSentence(error: ErrorLike, context?: ErrorContext): string {
+  const byCode = Object.hasOwn(SENTENCES, error.code) ? SENTENCES[error.code] : undefined;
+  if (byCode) return byCode(error, context);
+  const status = error.status ?? 0;
+  if (status === 429 || status === 503) {
+    return `El servicio está ocupado. Intenta de nuevo en ${inWords(error.retryAfter, 'unos minutos')}.`;
+  }
+  if (status >= 500) return 'Ocurrió un error en el servidor. Intenta de nuevo más tarde.';
+  return 'Ocurrió un error inesperado. Recarga la página e intenta de nuevo.';
+}
+
+/** Sentence for any thrown value (a bug must still read as a sentence). */
+export function sentenceFor(error: unknown, context?: ErrorContext): string {
+  if (typeof error === 'object' && error !== null && typeof (error as ErrorLike).code === 'string') {
+    return errorSentence(error as ErrorLike, context);
+  }
+  return 'Ocurrió un error inesperado. Recarga la página e intenta de nuevo.';
+}

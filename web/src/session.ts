@@ -1,0 +1,56 @@
+// The signed-in session, kept in sessionStorage (gone when the tab closes).
+import type { Account, LoginResponse } from './api.ts';
+
+const KEY = 'portal.session';
+
+export interface Session {
+  token: string;
+  expiresAt: string;
+  account: Account;
+}
+
+export type SessionState =
+  | { kind: 'none' }
+  | { kind: 'expired' }
+  | { kind: 'active'; session: Session };
+
+export function sessionFromLogin(res: LoginResponse): Session {
+  return { token: res.token, expiresAt: res.expires_at, account: res.account };
+}
+
+export function saveSession(session: Session): void {
+  try {
+    sessionStorage.setItem(KEY, JSON.stringify(session));
+  } catch {
+    // Storage full or blocked: the session then lasts as long as the page.
+  }
+  memory = session;
+}
+
+let memory: Session | null = null;
+
+export function clearSession(): void {
+  memory = null;
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch {
+    // nothing stored
+  }
+}
+
+export function readSession(now: number = Date.now()): SessionState {
+  let session: Session | null = memory;
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    session = raw ? (JSON.parse(raw) as Session) : memory;
+  } catch {
+    session = memory;
+  }
+  if (!session || typeof session.token !== 'string' || !session.account) return { kind: 'none' };
+  const expires = Date.parse(session.expiresAt);
+  if (!Number.isNaN(expires) && expires <= now) {
+    clearSession();
+    return { kind: 'expired' };
+  }
+  return { kind: 'active', session };
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError, asGroups, createApi, parseRetryAfter, type Item } from '../src/api.ts';
+
+interface Seen {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+function fakeFetch(respond: (seen: Seen) => Response | Promise<Response>) {
+  const calls: Seen[] = [];
+  const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const seen: Seen = {
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: (init?.headers ?? {}) as Record<string, string>,
+      body: init?.body as string | undefined,
+    };
+    calls.push(seen);
+    return respond(seen);
+  }) as typeof fetch;
+  return { calls, fetchImpl };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+
+const problem = (status: number, code: string, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ type: 'about:blank', title: 't', status, detail: 'd', code }), {
+    status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+  });
+
+test('login posts JSON to <base>/login', async () => {
+  const { calls, fetchImpl } = fakeFetch(() =>
+    json(200, {
+      token: 't0k',
+      token_type: 'Bearer',
+      expires_at: '2026-01-01T12:00:00Z',
+      account: { email: 'ana@example.com', name: 'Ana Ruiz', company: 'Comercial Ruiz SA de CV' },
+    }),
+  );
+  const api = createApi({ baseUrl: 'https://api.example.com/', fetch: fetchImpl });
+  const res = await api.login({ email: 'ana@example.com', password: 'pw' });
+  assert.equal(res.token, 't0k');
+  assert.equal(calls[0]!.url, 'https://api.example.com/login');
+  assert.equal(calls[0]!.method, 'POST');
+  assert.equal(calls[0]!.headers['Content-Type'], 'application/json');
+  assert.deepEqual(JSON.parse(calls[0]!.body!), { email: 'ana@example.com', password: 'pw' });
+  assert.equal(calls[0]!.headers.Authorization, undefined);
+});
+
+test('routes, bearer and query string', async () => {
+  const { calls, fetchImpl } = fakeFetch((seen) => {
+    if (seen.url.includes('/upgrade')) return json(201, { subscription: {}, previous: {} });
+    if (seen.url.includes('/subscriptions')) return json(200, { subscriptions: [] });
+    if (seen.url.endsWith('/password-reset')) return json(202, { status: 'accepted' });
+    return new Response(null, { status: 204 });
+  });
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  await api.logout('tok');
+  await api.requestPasswordReset({ email: 'a@b.c' });
+  await api.confirmPasswordReset({ token: 'r', new_password: 'x'.repeat(12) });
+  await api.listSubscriptions('tok', { plan: 'license', groupBy: 'billing_period' });
+  await api.listSubscriptions('tok');
+  await api.upgradeSerial('tok', 'AB CD', { accept_terms: true, terms_version: '2022-10' });
+  assert.deepEqual(
+    calls.map((c) => `${c.method} ${c.url}`),
+    [
+      'POST /api/logout',
+      'POST /api/password-reset',
+      'POST /api/password-reset/confirm',
+      'GET /api/subscriptions?plan=license&group_by=billing_period',
+      'GET /api/subscriptions',
+      'POST /api/subscriptions/AB%20CD/upgrade',
+    ],
+  );
+  assert.equal(calls[0]!.headers.Authorization, 'Bearer tok');
+  assert.equal(calls[3]!.headers.Authorization, 'Bearer tok');
+  assert.deepEqual(JSON.parse(calls[5]!.body!), { accept_terms: true, terms_version: '2022-10' });
+});
+
+test('a problem+json answer becomes an ApiError with its code and Retry-After', async () => {
+  const { fetchImpl } = fakeFetch(() => problem(429, 'account_locked', { 'Retry-After': '900' }));
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  await assert.rejects(api.login({ email: 'a@b.c', password: 'x' }), (e: unknown) => {
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.status, 429);
+    assert.equal(e.code, 'account_locked');
+    assert.equal(e.retryAfter, 900);
+    return true;
+  });
+});
+
+test('no network, or a body that is not a problem, still gives a code', async () => {
+  const down = createApi({
+    baseUrl: '/api',
+    fetch: (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch,
+  });
+  await assert.rejects(down.logout('t'), (e: unknown) => e instanceof ApiError && e.code === 'network' && e.status === 0);
+
+  const html = createApi({
+    baseUrl: '/api',
+    fetch: (async () => new Response('<h1>Bad Gateway</h1>', { status: 502 })) as typeof fetch,
+  });
+  await assert.rejects(html.logout('t'), (e: unknown) => e instanceof ApiError && e.code === 'unexpected_response' && e.status === 502);
+});
+
+test('Retry-After in seconds or as a date', () => {
+  assert.equal(parseRetryAfter(null), null);
+  assert.equal(parseRetryAfter('120'), 120);
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:15:00 GMT', now), 900);
+  assert.equal(parseRetryAfter('pronto'), null);
+});
+
+test('asGroups gives both list shapes one form', () => {
+  const item = { serial: 'A' } as Item;
+  assert.deepEqual(asGroups({ subscriptions: [item] }), [{ key: null, subscriptions: [item] }]);
+  assert.deepEqual(asGroups({ groups: [{ key: 'SAE', subscriptions: [item] }] }), [
+    { key: 'SAE', subscriptions: [item] },
+  ]);
+});

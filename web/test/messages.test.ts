@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PROBLEM_CODES } from '../src/api.ts';
+import { errorSentence, hasSentence, sentenceFor, SESSION_EXPIRED } from '../src/messages.ts';
+
+const CONTEXTS = ['login', 'forgot', 'reset', 'subscriptions', 'upgrade', 'logout'] as const;
+
+test('every problem code of the API has its own sentence', () => {
+  for (const code of PROBLEM_CODES) assert.ok(hasSentence(code), `no sentence for ${code}`);
+  assert.ok(hasSentence('network'));
+  assert.ok(hasSentence('timeout'));
+});
+
+test('sentences are plain Spanish: no codes, JSON or placeholders', () => {
+  for (const code of [...PROBLEM_CODES, 'network', 'timeout', 'something_new']) {
+    for (const ctx of [...CONTEXTS, undefined]) {
+      for (const retryAfter of [null, 900]) {
+        const s = errorSentence({ code, status: 400, retryAfter }, ctx);
+        assert.match(s, /^[A-ZÁÉÍÓÚÑ¡¿]/, `${code}: "${s}"`);
+        assert.match(s, /[.!?»]$/, `${code}: "${s}"`);
+        assert.doesNotMatch(s, /[{}[\]_]|undefined|null|NaN/, `${code}: "${s}"`);
+        assert.ok(!s.includes(code) || code === 'network', `${code} leaks into "${s}"`);
+      }
+    }
+  }
+});
+
+test('the login sentences', () => {
+  assert.equal(
+    errorSentence({ code: 'invalid_credentials', status: 401 }, 'login'),
+    'El correo electrónico o la contraseña no son correctos.',
+  );
+  const locked = errorSentence({ code: 'account_locked', status: 429, retryAfter: 900 }, 'login');
+  assert.match(locked, /^Tu cuenta está bloqueada por 15 minutos/);
+  const lockedNoHeader = errorSentence({ code: 'account_locked', status: 429, retryAfter: null });
+  assert.match(lockedNoHeader, /^Tu cuenta está bloqueada temporalmente/);
+});
+
+test('an expired session says so', () => {
+  assert.equal(errorSentence({ code: 'unauthorized', status: 401 }), SESSION_EXPIRED);
+  assert.equal(SESSION_EXPIRED, 'Tu sesión expiró. Inicia sesión de nuevo.');
+});
+
+test('unavailable tells when to try again', () => {
+  assert.match(
+    errorSentence({ code: 'unavailable', status: 503, retryAfter: 30 }),
+    /Intenta de nuevo en 30 segundos\.$/,
+  );
+  assert.match(
+    errorSentence({ code: 'unavailable', status: 503, retryAfter: null }),
+    /Intenta de nuevo en unos minutos\.$/,
+  );
+});
+
+test('upgrade conflicts read as sentences', () => {
+  for (const code of ['no_upgrade_available', 'purchase_required', 'subscription_expired', 'not_active']) {
+    const s = errorSentence({ code, status: 409 }, 'upgrade');
+    assert.ok(s.length > 20, s);
+  }
+  assert.equal(
+    errorSentence({ code: 'not_found', status: 404 }, 'upgrade'),
+    'No encontramos ese número de serie en tu cuenta.',
+  );
+});
+
+test('unknown codes fall back on the status; anything thrown reads as a sentence', () => {
+  assert.equal(
+    errorSentence({ code: 'unexpected_response', status: 502 }),
+    'Ocurrió un error en el servidor. Intenta de nuevo más tarde.',
+  );
+  assert.match(errorSentence({ code: 'unexpected_response', status: 418 }), /^Ocurrió un error inesperado/);
+  assert.match(sentenceFor(new TypeError('x is undefined')), /^Ocurrió un error inesperado/);
+  assert.match(sentenceFor({ code: 'network', status: 0 }), /^No pudimos conectarnos con el servidor/);
+});
