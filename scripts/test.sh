@@ -3,8 +3,10 @@
 #   1. tools (scripts/tools.sh; installs nothing when the pinned versions are there)
 #   2. throw-away emulators on free ports: DynamoDB Local in memory, a fresh moto
 #   3. cargo fmt --check, cargo clippy -D warnings, cargo test (against the emulators)
-#   4. cfn-lint and sam validate --lint on template.yaml
-#   5. browser end-to-end tests of web/ (hook, see step_web_e2e)
+#   4. scripts/fuzz.sh --short: schemathesis from openapi.yaml against the functions under
+#      `cargo lambda watch` (debug build), on the same emulators with a table of its own
+#   5. cfn-lint and sam validate --lint on template.yaml
+#   6. browser end-to-end tests of web/ (hook, see step_web_e2e)
 # Stops at the first failure; the emulators are stopped whatever happens.
 set -euo pipefail
 
@@ -103,6 +105,11 @@ cargo_test() {
     cargo test --workspace
 }
 
+# fuzz.sh starts and stops `cargo lambda watch` itself (by PID, also when it fails).
+fuzz_short() {
+  "$ROOT/scripts/fuzz.sh" --short --dynamodb-port "$DYNAMODB_PORT" --moto-port "$MOTO_PORT"
+}
+
 need_template() {
   [[ -f "$ROOT/template.yaml" ]] || { echo "template.yaml not found in $ROOT" >&2; return 1; }
 }
@@ -114,12 +121,45 @@ sam_validate() {
   need_template && "$VENV_BIN/sam" validate --lint --region "$AWS_REGION" --template template.yaml
 }
 
-# ---- HOOK: browser end-to-end tests of web/ -----------------------------------
-# To be filled in with the web/ end-to-end run (headless Chromium against the
-# functions under `cargo lambda watch` and the Vite dev server, using the emulators
-# started above: $DYNAMODB_PORT, $MOTO_PORT). Until then the step is skipped.
+# ---- the web page: typecheck, unit tests, build, then headless Chromium against the
+# functions under `cargo lambda watch` and `vite preview`, on the emulators above, with a
+# freshly seeded table of its own (the browser tests change the demo data).
+web_checks() {
+  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
+}
+
+web_e2e() {
+  local watch_port web_port env_file="$STATE/web-e2e.env" rc
+  watch_port="$(stack_free_port)"
+  web_port="$(stack_free_port)"
+  sh "$ROOT/web/scripts/ensure-chromium.sh"
+  # scripts/local.env, pointed at the throw-away emulators, a fresh table and this page.
+  sed -e "s#^TABLE_NAME=.*#TABLE_NAME=portal-web-e2e#" \
+    -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT#" \
+    -e "s#^AWS_ENDPOINT_URL_SESV2=.*#AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT#" \
+    -e "s#^PORTAL_URL=.*#PORTAL_URL=http://127.0.0.1:$web_port#" \
+    "$ROOT/scripts/local.env" >"$env_file"
+  (set -a && source "$env_file" && set +a &&
+    cargo run -q -p portal-admin -- init && cargo run -q -p portal-admin -- seed-demo)
+  export PATH="$VENV_BIN:$PATH"
+  stack_spawn "$STATE" web-watch cargo lambda watch --ignore-changes \
+    --invoke-address 127.0.0.1 --invoke-port "$watch_port" --env-file "$env_file"
+  stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$web_port" \
+    PORTAL_API_URL="http://127.0.0.1:$watch_port" \
+    node "$ROOT/web/node_modules/vite/bin/vite.js" preview "$ROOT/web"
+  set +e
+  stack_wait "$STATE" web "http://127.0.0.1:$web_port/" 60 &&
+    (cd "$ROOT/web" && WEB_URL="http://127.0.0.1:$web_port" MOTO_URL="http://127.0.0.1:$MOTO_PORT" npm run e2e)
+  rc=$?
+  set -e
+  stack_stop_one "$STATE" web vite
+  stack_stop_one "$STATE" web-watch "lambda watch"
+  return "$rc"
+}
+
 step_web_e2e() {
-  skip "web end-to-end (browser)" "not wired yet"
+  step "web: typecheck, unit tests, build" web_checks
+  step "web end-to-end (browser)" web_e2e
 }
 # -------------------------------------------------------------------------------
 
@@ -128,6 +168,7 @@ step "emulators (DynamoDB Local, moto)" start_emulators
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo_test
+step "fuzz --short (schemathesis)" fuzz_short
 step "cfn-lint template.yaml" cfn_lint
 step "sam validate --lint" sam_validate
 step_web_e2e

@@ -5,13 +5,18 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+use base64::Engine;
 
 /// The shared SDK settings: region, credentials and endpoints from the standard
 /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...). Timeouts are short so a
 /// sick dependency becomes a 503 well inside the function's timeout, not a hung request.
 pub async fn sdk_config() -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let tls = TlsContext::builder().with_trust_store(trust_store()).build().expect("a trust store is all it takes");
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
         .operation_attempt_timeout(Duration::from_millis(1500))
@@ -25,10 +30,81 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
+/// The roots TLS trusts: Mozilla's root certificates, compiled in (`webpki-root-certs`),
+/// instead of the platform's store. The SDK would read that store from disk at every cold
+/// start (a directory of a few hundred files on Debian-like systems, a 200 KB bundle on
+/// Amazon Linux) and parse it; AWS endpoints chain to public roots that are all in
+/// Mozilla's set (Amazon Root CA 1-4, Starfield Services Root G2, ...). Updating the crate
+/// updates the roots.
+pub fn trust_store() -> TrustStore {
+    TrustStore::empty().with_native_roots(false).with_pem_certificate(roots_pem())
+}
+
+/// Every compiled-in root as one PEM bundle (the form the SDK's trust store takes).
+fn roots_pem() -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut pem = Vec::with_capacity(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() * 2048);
+    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        for line in b64.encode(cert.as_ref()).as_bytes().chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
+}
+
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
 
 pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
     aws_sdk_sesv2::Client::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_roots_are_mozillas_and_include_the_ones_aws_endpoints_chain_to() {
+        let pem = roots_pem();
+        let text = String::from_utf8(pem).unwrap();
+        let certs: Vec<Vec<u8>> = text
+            .split("-----END CERTIFICATE-----\n")
+            .filter(|block| !block.is_empty())
+            .map(|block| {
+                let body = block.strip_prefix("-----BEGIN CERTIFICATE-----\n").expect("PEM header");
+                assert!(body.lines().all(|l| l.len() <= 64), "PEM lines of 64 characters");
+                base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).unwrap()
+            })
+            .collect();
+        assert_eq!(certs.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
+        assert!(certs.len() > 100, "{} roots", certs.len());
+        for (a, b) in certs.iter().zip(webpki_root_certs::TLS_SERVER_ROOT_CERTS) {
+            assert_eq!(a.as_slice(), b.as_ref(), "PEM round trip");
+        }
+        // The subjects' common names appear verbatim in the DER.
+        let has = |name: &str| certs.iter().any(|c| c.windows(name.len()).any(|w| w == name.as_bytes()));
+        for root in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+            "Starfield Services Root Certificate Authority - G2",
+            "DigiCert Global Root G2",
+        ] {
+            assert!(has(root), "{root} is missing");
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_build_with_the_compiled_in_roots() {
+        // Building a client builds its HTTPS connector, which parses every root (and
+        // panics on one it cannot use).
+        let config = sdk_config().await;
+        let _ = dynamodb(&config);
+        let _ = sesv2(&config);
+    }
 }

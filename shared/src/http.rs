@@ -254,13 +254,18 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 /// The budget of a request that carries no Lambda deadline (tests).
 pub const DEFAULT_BUDGET: Duration = Duration::from_millis(5500);
 
+/// A deadline further in the past than this is no real one: `cargo lambda watch` sends a
+/// fixed `Lambda-Runtime-Deadline-Ms` of 600000, ten minutes after the epoch.
+pub const STALE_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
 /// The time `req` may still take: until its Lambda deadline less [`DEADLINE_MARGIN`].
 pub fn budget(req: &Request) -> Duration {
-    match req.lambda_context_ref() {
-        Some(ctx) => {
-            ctx.deadline().duration_since(SystemTime::now()).unwrap_or_default().saturating_sub(DEADLINE_MARGIN)
+    let now = SystemTime::now();
+    match req.lambda_context_ref().map(|ctx| ctx.deadline()) {
+        Some(deadline) if now.duration_since(deadline).map_or(true, |late| late < STALE_DEADLINE) => {
+            deadline.duration_since(now).unwrap_or_default().saturating_sub(DEADLINE_MARGIN)
         }
-        None => DEFAULT_BUDGET,
+        _ => DEFAULT_BUDGET,
     }
 }
 
@@ -507,6 +512,22 @@ mod tests {
         let res = ApiError::Internal("table portal-prod: ValidationException".into()).into_response();
         let Body::Text(text) = res.body() else { panic!("text body") };
         assert!(!text.contains("portal-prod") && !text.contains("Validation"), "{text}");
+    }
+
+    #[test]
+    fn the_budget_follows_the_lambda_deadline_unless_it_is_long_gone() {
+        let with_deadline = |ms: u64| {
+            let mut ctx = lambda_http::Context::default();
+            ctx.deadline = ms;
+            Request::default().with_lambda_context(ctx)
+        };
+        let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let b = budget(&with_deadline(now_ms + 3000));
+        assert!(b <= Duration::from_millis(2500) && b > Duration::from_millis(2000), "{b:?}");
+        assert_eq!(budget(&with_deadline(now_ms - 1000)), Duration::ZERO, "a real deadline just missed");
+        // `cargo lambda watch` sends 600000 (1970): no deadline, the default budget.
+        assert_eq!(budget(&with_deadline(600_000)), DEFAULT_BUDGET);
+        assert_eq!(budget(&Request::default()), DEFAULT_BUDGET);
     }
 
     #[test]

@@ -315,16 +315,17 @@ impl Portal {
         )
     }
 
-    /// Every route at once.
+    /// Every route at once (each handler's future boxed: seven of them side by side
+    /// would not fit on a test thread's stack in a debug build).
     async fn all_routes(&self) -> Vec<Answer> {
         let (a, b, c, d, e, f, g) = tokio::join!(
-            timed("POST /login", self.login.handle(self.req("login"))),
-            timed("POST /logout", self.login.handle(self.req("logout"))),
-            timed("POST /password-reset", self.recover.handle(self.req("password-reset"))),
-            timed("POST /password-reset/confirm", self.recover.handle(self.req("password-reset-confirm"))),
-            timed("GET /subscriptions", self.list.handle(self.req("subscriptions"))),
-            timed("POST /subscriptions/{serial}/upgrade", self.upgrade.handle(self.req("upgrade"))),
-            timed("POST /serials/{serial}/validate", self.validate.handle(self.req("validate"))),
+            Box::pin(timed("POST /login", self.login.handle(self.req("login")))),
+            Box::pin(timed("POST /logout", self.login.handle(self.req("logout")))),
+            Box::pin(timed("POST /password-reset", self.recover.handle(self.req("password-reset")))),
+            Box::pin(timed("POST /password-reset/confirm", self.recover.handle(self.req("password-reset-confirm")))),
+            Box::pin(timed("GET /subscriptions", self.list.handle(self.req("subscriptions")))),
+            Box::pin(timed("POST /subscriptions/{serial}/upgrade", self.upgrade.handle(self.req("upgrade")))),
+            Box::pin(timed("POST /serials/{serial}/validate", self.validate.handle(self.req("validate")))),
         );
         vec![a, b, c, d, e, f, g]
     }
@@ -375,24 +376,32 @@ async fn every_route_survives(fault: Fault) {
     }
 }
 
-#[tokio::test]
-async fn every_route_answers_503_when_dynamodb_resets_connections() {
-    every_route_survives(Fault::Reset).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_503_in_time_whatever_dynamodb_does() {
+    side_by_side(vec![
+        ("reset".into(), Box::pin(every_route_survives(Fault::Reset))),
+        ("hang".into(), Box::pin(every_route_survives(Fault::Hang))),
+        ("answers too late".into(), Box::pin(every_route_survives(Fault::Slow(SLOWER_THAN_AN_ATTEMPT)))),
+        ("answers lost".into(), Box::pin(every_route_survives(Fault::LoseAnswer))),
+        ("each call just in time".into(), Box::pin(each_call_just_under_its_timeout())),
+        ("lost logins".into(), Box::pin(lost_logins_lock_for_fifteen_minutes_not_forever())),
+    ])
+    .await;
 }
 
-#[tokio::test]
-async fn every_route_answers_503_in_time_when_dynamodb_hangs() {
-    every_route_survives(Fault::Hang).await;
-}
+type Case = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-#[tokio::test]
-async fn every_route_answers_503_in_time_when_dynamodb_answers_too_late() {
-    every_route_survives(Fault::Slow(SLOWER_THAN_AN_ATTEMPT)).await;
-}
-
-#[tokio::test]
-async fn every_route_answers_503_when_dynamodb_loses_its_answers() {
-    every_route_survives(Fault::LoseAnswer).await;
+/// Runs independent cases at once (they mostly wait on timeouts, so the suite takes
+/// seconds) and reports every failing one.
+async fn side_by_side(cases: Vec<(String, Case)>) {
+    let tasks: Vec<_> = cases.into_iter().map(|(name, case)| (name, tokio::spawn(case))).collect();
+    let mut failures = Vec::new();
+    for (name, task) in tasks {
+        if let Err(e) = task.await {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// One upgrade whose DynamoDB requests fail with `fault` from the `at`th on (0: the session
@@ -490,7 +499,7 @@ async fn item(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upgrade_cut_at_any_store_call_commits_fully_or_not_at_all() {
+async fn an_upgrade_cut_anywhere_commits_fully_or_not_at_all_and_its_mail_goes_out() {
     let mut cases = Vec::new();
     for at in 0..6 {
         cases.push((Fault::Reset, at));
@@ -498,15 +507,19 @@ async fn an_upgrade_cut_at_any_store_call_commits_fully_or_not_at_all() {
     }
     cases.push((Fault::Hang, 3));
     cases.push((Fault::Slow(SLOWER_THAN_AN_ATTEMPT), 3));
-    let tasks: Vec<_> = cases.into_iter().map(|(fault, at)| tokio::spawn(upgrade_cut(fault, at))).collect();
-    let mut failures = Vec::new();
-    for t in tasks {
-        match t.await {
-            Ok(line) => eprintln!("{line}"),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    assert!(failures.is_empty(), "{failures:#?}");
+    let mut cases: Vec<(String, Case)> = cases
+        .into_iter()
+        .map(|(fault, at)| -> (String, Case) {
+            (
+                format!("{fault:?} from request {at}"),
+                Box::pin(async move { eprintln!("{}", upgrade_cut(fault, at).await) }),
+            )
+        })
+        .collect();
+    // And SES, not DynamoDB, failing after the commit.
+    cases.push(("SES hangs".into(), Box::pin(upgrade_with_slow_ses(Fault::Hang))));
+    cases.push(("SES answers too late".into(), Box::pin(upgrade_with_slow_ses(Fault::Slow(Duration::from_secs(5))))));
+    side_by_side(cases).await;
 }
 
 /// SES does not answer in time (`fault`): the upgrade answers 201 all the same, within
@@ -535,21 +548,10 @@ async fn upgrade_with_slow_ses(fault: Fault) {
     eprintln!("{fault:?} SES: 201 in {:?}; SES requests {:?}; mails SES kept {sent}", a.took, ses.seen());
 }
 
-#[tokio::test]
-async fn an_upgrade_with_ses_hanging_answers_201_and_keeps_one_pending_mail() {
-    upgrade_with_slow_ses(Fault::Hang).await;
-}
-
-#[tokio::test]
-async fn an_upgrade_with_ses_slower_than_its_timeout_answers_201_and_keeps_one_pending_mail() {
-    upgrade_with_slow_ses(Fault::Slow(Duration::from_secs(5))).await;
-}
-
 /// Login attempts whose answers were lost count as failures (the store did count them),
 /// so an outage can use up the five attempts; they then lock for the usual 15 minutes,
 /// never for good.
-#[tokio::test]
-async fn logins_that_lost_their_answers_lock_for_fifteen_minutes_not_forever() {
+async fn lost_logins_lock_for_fifteen_minutes_not_forever() {
     let p = Portal::new().await;
     p.proxy.set(Fault::LoseAnswer);
     for _ in 0..2 {
@@ -589,8 +591,7 @@ async fn logins_that_lost_their_answers_lock_for_fifteen_minutes_not_forever() {
 /// call fails, but a route of several calls would outlive the Lambda timeout. Every route
 /// answers in time all the same, done or 503; an upgrade stopped on the way committed
 /// fully or not at all.
-#[tokio::test]
-async fn every_route_answers_in_time_when_each_store_call_is_just_under_its_timeout() {
+async fn each_call_just_under_its_timeout() {
     let p = Portal::new().await;
     p.proxy.set(Fault::Slow(JUST_UNDER_AN_ATTEMPT));
     let answers = p.all_routes().await;

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# `make bench`: the bootstraps measured on this machine; the tables are printed and
+# written into BENCHMARKS.md (between its `bench` markers; the rest of the file is kept).
+#   1. release builds: every function for arm64 (cargo lambda, as deployed) and x86_64
+#      (this machine, to run them); the hello-world baseline (bench/hello) and the
+#      Argon2id timer (bench/argon2), both outside the workspace, with the workspace's
+#      release profile and target dir; portal-admin (debug) for the fixture
+#   2. throw-away emulators on free ports: DynamoDB Local in memory, moto
+#   3. scripts/bench.py: fixture, cold starts, warm latency, RSS, calls per request
+#
+# Settings (environment or make variables):
+#   RUNS=20     cold starts per bootstrap          WARM=200   invocations per route
+#   COMPARE=1   also build the release profile at opt-level "s", 3 and "z" (profiles
+#               bench-os, bench-o3, bench-oz: three more full builds, long) and compare
+#               their sizes and cold starts (BENCHMARKS.md, `opt-levels` markers)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/stack.sh
+source "$ROOT/scripts/stack.sh"
+
+RUNS="${RUNS:-20}"
+WARM="${WARM:-200}"
+COMPARE="${COMPARE:-0}"
+VENV_BIN="$ROOT/.tools/venv/bin"
+PY="$VENV_BIN/python"
+FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial send-pending-mail)
+TARGET="$ROOT/target"
+
+say() { printf '[bench] %s\n' "$*"; }
+
+"$ROOT/scripts/tools.sh" --check >/dev/null || "$ROOT/scripts/tools.sh"
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+
+# The workspace's [profile.release], as CARGO_PROFILE_RELEASE_* variables: the crates
+# under bench/ are their own workspaces, whose profiles Cargo would otherwise take from
+# their own manifests.
+profile_env() {
+  "$PY" - "$ROOT/Cargo.toml" <<'PY'
+import sys, tomllib
+profile = tomllib.load(open(sys.argv[1], "rb"))["profile"]["release"]
+for k, v in profile.items():
+    v = str(v).lower() if isinstance(v, bool) else v
+    print(f"CARGO_PROFILE_RELEASE_{k.upper().replace('-', '_')}={v}")
+PY
+}
+mapfile -t PROFILE_ENV < <(profile_env)
+
+# Builds a crate under bench/ (own workspace) with the workspace's profile, lock file
+# versions and target dir, so it shares the compiled dependencies.
+bench_crate() {
+  local dir="$1"
+  shift
+  cp "$ROOT/Cargo.lock" "$ROOT/bench/$dir/Cargo.lock"
+  env "${PROFILE_ENV[@]}" CARGO_TARGET_DIR="$TARGET" "$@" --manifest-path "$ROOT/bench/$dir/Cargo.toml"
+}
+
+# ---- builds -------------------------------------------------------------------
+bins=()
+for f in "${FUNCTIONS[@]}"; do bins+=(--bin "$f"); done
+
+say "release x86_64 (cargo build --release)"
+cargo build --release --locked "${bins[@]}"
+bench_crate hello cargo build --release
+bench_crate argon2 cargo build --release
+
+say "release arm64 (cargo lambda build --release --arm64)"
+PATH="$VENV_BIN:$PATH" cargo lambda build --release --arm64 --locked "${bins[@]}"
+PATH="$VENV_BIN:$PATH" bench_crate hello cargo lambda build --release --arm64
+
+cargo build -q -p portal-admin
+
+if [[ "$COMPARE" == 1 ]]; then
+  for level in s 3 z; do
+    name="bench-o$level"
+    var="CARGO_PROFILE_BENCH_O${level^^}"
+    say "profile $name: release at opt-level $level"
+    env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" cargo build --profile "$name" --locked "${bins[@]}"
+    bench_crate hello env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" cargo build --profile "$name"
+    env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" PATH="$VENV_BIN:$PATH" \
+      cargo lambda build --profile "$name" --arm64 --locked --lambda-dir "$TARGET/lambda-$name" "${bins[@]}"
+  done
+fi
+
+# ---- emulators ------------------------------------------------------------------
+mkdir -p "$ROOT/.local"
+STATE="$(mktemp -d "$ROOT/.local/bench.XXXXXX")"
+# shellcheck disable=SC2329 # run by the EXIT trap
+cleanup() {
+  stack_stop "$STATE" >/dev/null 2>&1 || true
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+DYNAMODB_PORT="$(stack_free_port)"
+MOTO_PORT="$(stack_free_port)"
+while [[ "$MOTO_PORT" == "$DYNAMODB_PORT" ]]; do MOTO_PORT="$(stack_free_port)"; done
+say "emulators: DynamoDB Local on $DYNAMODB_PORT, moto on $MOTO_PORT"
+stack_start_dynamodb "$STATE" "$DYNAMODB_PORT" >/dev/null
+stack_start_moto "$STATE" "$MOTO_PORT" >/dev/null
+stack_wait_moto "$STATE" >/dev/null
+stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" >/dev/null
+stack_wait_dynamodb "$STATE" >/dev/null
+
+# ---- measurements -------------------------------------------------------------------
+"$TARGET/release/argon2-time" 30 >"$STATE/argon2.json"
+common=(--dynamodb "http://127.0.0.1:$DYNAMODB_PORT" --moto "http://127.0.0.1:$MOTO_PORT" --runs "$RUNS"
+  --state "$STATE/logs" --portal-admin "$TARGET/debug/portal-admin")
+"$PY" "$ROOT/scripts/bench.py" report "${common[@]}" --warm "$WARM" \
+  --x86-dir "$TARGET/release" --arm64-dir "$TARGET/lambda" \
+  --hello "$TARGET/release/hello" --hello-arm64 "$TARGET/lambda/hello/bootstrap" \
+  --argon2-json "$STATE/argon2.json"
+
+if [[ "$COMPARE" == 1 ]]; then
+  variants=()
+  for level in s 3 z; do
+    variants+=(--variant "opt-level $level=$TARGET/bench-o$level,$TARGET/bench-o$level/hello,$TARGET/lambda-bench-o$level")
+  done
+  "$PY" "$ROOT/scripts/bench.py" cold "${common[@]}" "${variants[@]}" --block opt-levels
+fi
