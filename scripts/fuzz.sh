@@ -43,8 +43,12 @@ while (($#)); do
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-if { [[ -n "$DYNAMODB_PORT" ]] && [[ -z "$MOTO_PORT" ]]; } || { [[ -z "$DYNAMODB_PORT" ]] && [[ -n "$MOTO_PORT" ]]; }; then
+if [[ -z "$DYNAMODB_PORT" && -n "$MOTO_PORT" ]] || [[ -n "$DYNAMODB_PORT" && -z "$MOTO_PORT" ]]; then
   echo "fuzz.sh: give both --dynamodb-port and --moto-port, or neither" >&2
+  exit 2
+fi
+if ! [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: --seconds (FUZZ_SECONDS) must be a whole number of seconds, not $SECONDS_PER_RUN" >&2
   exit 2
 fi
 
@@ -69,6 +73,7 @@ mkdir -p "$ROOT/.local"
 STATE="$(mktemp -d "$ROOT/.local/fuzz.XXXXXX")"
 OWN_EMULATORS=0
 WATCH_PID=""
+ST_PID=""
 TABLE="portal-fuzz-$(date +%s)-$$"
 FAILED=0
 
@@ -77,6 +82,9 @@ cleanup() {
   local rc=$?
   set +e
   trap '' INT TERM HUP
+  if [[ -n "$ST_PID" ]] && stack_alive "$ST_PID"; then
+    stack_kill_tree "$ST_PID"
+  fi
   if [[ -n "$WATCH_PID" ]] && stack_alive "$WATCH_PID"; then
     stack_kill_tree "$WATCH_PID"
     say "stopped cargo lambda watch (pid $WATCH_PID)"
@@ -134,9 +142,14 @@ source "$ENV_FILE"
 set +a
 
 t=$(date +%s)
-# One build per binary, as `cargo lambda watch` runs `cargo run --bin <function>`: the
-# same dev profile, flags and feature set, so watch starts each of them without building.
-for bin in portal-admin "${FUNCTIONS[@]}"; do
+# The dev profile build `cargo lambda watch` makes (`cargo run --bin <function>`), so that
+# it starts each function without building. After `cargo test` only `shared` (without its
+# `testing` feature) and the binaries are compiled. One invocation links them in parallel;
+# the loop then builds each binary alone, as watch does: nothing to do unless the feature
+# sets of one invocation and of one binary differ.
+BINS=(portal-admin "${FUNCTIONS[@]}")
+cargo build -q "${BINS[@]/#/--bin=}" || die "cargo build failed"
+for bin in "${BINS[@]}"; do
   cargo build -q --bin "$bin" || die "cargo build --bin $bin failed"
 done
 say "debug build ready ($(($(date +%s) - t))s)"
@@ -263,10 +276,14 @@ st_run() {
   start=$(date +%s)
   set +e
   # From the state dir: schemathesis keeps its crash cache (.schemathesis/) in the working dir.
+  # A background job this shell waits for: a signal is handled at once (cleanup stops it).
   (cd "$STATE" && PYTHONPATH="$ROOT/scripts" PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=fuzz_hooks \
     FUZZ_STATUS_LOG="$STATE/statuses.txt" \
-    timeout --kill-after=10 "$RUN_LIMIT" "$VENV_BIN/schemathesis" "${args[@]}" "$@" >"$log" 2>&1)
+    exec timeout --kill-after=10 "$RUN_LIMIT" "$VENV_BIN/schemathesis" "${args[@]}" "$@") >"$log" 2>&1 &
+  ST_PID=$!
+  wait "$ST_PID"
   rc=$?
+  ST_PID=""
   set -e
   local took=$(($(date +%s) - start)) cases
   cases="$(grep -A1 '^Test cases:' "$log" | tail -n1 | sed 's/^ *//')"

@@ -321,6 +321,12 @@ pub fn route_path(req: &Request) -> String {
     }
 }
 
+/// A CORS preflight that reached the function through a route's `ANY` catch-all: an
+/// empty 204, to which API Gateway adds the configured CORS headers.
+pub fn preflight(req: &Request) -> Option<Response<Body>> {
+    (req.method() == Method::OPTIONS).then(|| respond(no_content()))
+}
+
 /// Refuses a method the route does not serve.
 pub fn require_method(req: &Request, method: Method, allowed: &'static str) -> Result<(), ApiError> {
     if req.method() == method {

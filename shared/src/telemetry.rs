@@ -45,7 +45,7 @@ pub fn init() {
 
 /// Stops a function at start with one clear line when its settings are wrong.
 pub fn fail_start(what: &str, err: impl std::fmt::Display) -> ! {
+    // One line: the JSON log line (logging is set up before any setting is read).
     tracing::error!(error = %err, "cannot start: {what}");
-    eprintln!("cannot start: {what}: {err}");
     std::process::exit(1)
 }

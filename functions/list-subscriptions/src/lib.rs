@@ -12,7 +12,7 @@ use shared::auth::authenticate;
 use shared::catalog::CatalogCache;
 use shared::config::Settings;
 use shared::domain::{Plan, Version};
-use shared::http::{json, query_choice, require_method, route_path, within_deadline, ApiError};
+use shared::http::{json, preflight, query_choice, require_method, route_path, within_deadline, ApiError};
 use shared::store::{CatalogReader, Sessions, SubscriptionReader};
 use shared::view::{list_order, SubscriptionView};
 
@@ -103,6 +103,9 @@ pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> Listi
 
 impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if let Some(res) = preflight(&req) {
+            return res;
+        }
         within_deadline(&req, self.route(&req, Utc::now())).await
     }
 

@@ -11,7 +11,7 @@ use shared::domain::normalize_email;
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::issue_token;
 use shared::http::{
-    json, no_content, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
+    json, no_content, preflight, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
 };
 use shared::store::{AttemptReservation, LoginAttempts, Session, Sessions};
 
@@ -38,6 +38,9 @@ struct AccountView<'a> {
 
 impl<S: LoginAttempts + Sessions> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if let Some(res) = preflight(&req) {
+            return res;
+        }
         within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
@@ -77,6 +80,11 @@ impl<S: LoginAttempts + Sessions> App<S> {
             AttemptReservation::NoAccount => {
                 let hasher = self.hasher.clone();
                 run_blocking(move || hasher.burn(&password)).await?;
+                // The same store work as a wrong password: the failure's write (a no-op
+                // here, as the condition cannot hold for a missing account).
+                if let Some(email) = normalize_email(email) {
+                    self.store.login_failed(&email, now).await?;
+                }
                 return Err(ApiError::InvalidCredentials);
             }
         };

@@ -61,6 +61,13 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     assert_eq!(b1["code"], "invalid_credentials");
     assert_eq!(b1, b2);
     assert_eq!(b1, b3);
+    // The same work, store calls included.
+    let before = env.store.calls();
+    login(&app, &email, "not-the-password").await;
+    let wrong = env.store.calls() - before;
+    let before = env.store.calls();
+    login(&app, &env.email("nobody"), "not-the-password").await;
+    assert_eq!(env.store.calls() - before, wrong, "unknown e-mail and wrong password cost the same calls");
 }
 
 #[tokio::test]

@@ -10,13 +10,16 @@ use shared::domain::normalize_email;
 use shared::domain::password::{check_strength, PasswordHasherArgon};
 use shared::domain::token::{issue_token, plausible_token, TokenDigest};
 use shared::http::{
-    json, no_content, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
+    json, no_content, preflight, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_BODY_BYTES,
+    MAX_FIELD_BYTES,
 };
 use shared::mail::{compose, Mailer};
 use shared::store::{Accounts, PasswordResets, ResetToken, StoreError};
 
 /// How long a reset link works.
 pub const RESET_TTL_MINUTES: i64 = 30;
+/// Every reset request is answered after at least this long, mail or no mail.
+pub const RESET_ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(600);
 
 pub struct App<S> {
     pub store: S,
@@ -27,6 +30,9 @@ pub struct App<S> {
 
 impl<S: Accounts + PasswordResets> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if let Some(res) = preflight(&req) {
+            return res;
+        }
         within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
@@ -44,15 +50,22 @@ impl<S: Accounts + PasswordResets> App<S> {
         }
     }
 
-    /// Always 202: the answer never tells whether an account exists.
+    /// Always 202: neither the answer nor its timing tells whether an account exists.
     async fn request_reset(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+        let started = tokio::time::Instant::now();
         let body = JsonBody::parse(req)?;
         let email = body.string("email", MAX_FIELD_BYTES)?;
         if let Some(email) = normalize_email(email) {
             if let Some(account) = self.store.account(&email).await? {
-                self.send_link(&account.email, &account.name, now).await?;
+                // Past this point a failure must not show either: it is logged, and the
+                // customer can ask again.
+                if let Err(e) = self.send_link(&account.email, &account.name, now).await {
+                    tracing::error!(error = %e, "reset link not sent");
+                }
             }
         }
+        // Mailing takes time an unknown address does not: every answer waits as long.
+        tokio::time::sleep_until(started + RESET_ANSWER_FLOOR).await;
         json(StatusCode::ACCEPTED, &serde_json::json!({"status": "accepted"}))
     }
 
@@ -65,6 +78,7 @@ impl<S: Accounts + PasswordResets> App<S> {
         let reset = ResetToken {
             digest: token.digest.clone(),
             account: email.to_string(),
+            issued_at: now,
             expires_at: now + Duration::minutes(RESET_TTL_MINUTES),
             used: false,
         };
@@ -82,7 +96,8 @@ impl<S: Accounts + PasswordResets> App<S> {
     async fn confirm(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
         let body = JsonBody::parse(req)?;
         let token = body.string("token", MAX_FIELD_BYTES)?;
-        let new_password = body.string("new_password", MAX_FIELD_BYTES)?.to_string();
+        // Any length up to the body's limit: an over-long password is a weak_password.
+        let new_password = body.string("new_password", MAX_BODY_BYTES)?.to_string();
         if !plausible_token(token) {
             return Err(ApiError::InvalidToken);
         }

@@ -68,7 +68,9 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
 async fn unknown_accounts_get_the_same_answer_and_no_mail() {
     let (env, app, _) = setup().await;
     let nobody = env.email("nobody");
+    let started = std::time::Instant::now();
     let res = call(&app, fixture("password-reset", &[("EMAIL", &nobody)])).await;
+    assert!(started.elapsed() >= recover_password::RESET_ANSWER_FLOOR, "as slow as a mailed answer");
     assert_eq!(res.status(), 202);
     assert_eq!(json_of(&res)["status"], "accepted");
     assert!(env.mails_to(&nobody).is_empty());
@@ -116,4 +118,35 @@ async fn unknown_and_malformed_tokens_are_invalid() {
     let res =
         call(&app, fixture("password-reset-confirm", &[("TOKEN", "short"), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(json_of(&res)["code"], "invalid_token");
+}
+
+#[tokio::test]
+async fn a_link_mailed_before_the_last_password_change_is_dead() {
+    let (env, app, email) = setup().await;
+    call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
+    call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
+    let mails = env.mails_to(&email);
+    assert_eq!(mails.len(), 2);
+    let first = reset_token_in(&mails[0].body).unwrap();
+    let second = reset_token_in(&mails[1].body).unwrap();
+    let res =
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &second), ("PASSWORD", "New-Password-2026")])).await;
+    assert_eq!(res.status(), 204);
+    let res =
+        call(&app, fixture("password-reset-confirm", &[("TOKEN", &first), ("PASSWORD", "Other-Password-2026")])).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(&res)["code"], "invalid_token");
+    let account = env.store.account(&email).await.unwrap().unwrap();
+    assert!(hasher().verify("New-Password-2026", &account.password_hash), "the later change stands");
+}
+
+#[tokio::test]
+async fn an_over_long_new_password_is_weak_not_malformed() {
+    let (env, app, email) = setup().await;
+    call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
+    let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
+    let long = "ñ".repeat(600);
+    let res = call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &long)])).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(&res)["code"], "weak_password");
 }

@@ -29,16 +29,29 @@ impl<S: MailOutbox> App<S> {
     pub async fn run(&self, now: DateTime<Utc>) -> Result<RunReport, shared::store::StoreError> {
         let mut report = RunReport::default();
         let pending = self.store.pending_mails(now - Duration::seconds(GRACE_SECONDS), BATCH).await?;
+        // One mail's trouble never holds up the others: each is leased, sent and cleared
+        // on its own, and whatever failed waits for the next run.
         for mail in pending {
-            if !self.store.lease_mail(&mail.id, now, now + Duration::seconds(LEASE_SECONDS)).await? {
-                report.skipped += 1;
-                continue;
+            match self.store.lease_mail(&mail.id, now, now + Duration::seconds(LEASE_SECONDS)).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    report.skipped += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(mail = %mail.id, error = %e, "pending mail not leased");
+                    report.failed += 1;
+                    continue;
+                }
             }
             match self.mailer.send(&to_mail(&mail)).await {
                 Ok(id) => {
-                    self.store.mail_sent(&mail.id).await?;
                     tracing::info!(mail = %mail.id, message_id = %id, "pending mail sent");
                     report.sent += 1;
+                    if let Err(e) = self.store.mail_sent(&mail.id).await {
+                        // Sent, still listed: it would go again once the lease is over.
+                        tracing::error!(mail = %mail.id, error = %e, "sent mail not cleared from the outbox");
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(mail = %mail.id, error = %e, "pending mail still not sent");

@@ -16,13 +16,26 @@ use shared::auth::authenticate;
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
-use shared::http::{caller, json, path_serial, require_method, route_path, within_deadline, ApiError, JsonBody};
+use shared::http::{
+    caller, json, path_serial, preflight, require_method, route_path, within_deadline, ApiError, JsonBody,
+};
 use shared::mail::{compose, Mail, Mailer};
 use shared::store::{
     Accounts, CatalogReader, MailOutbox, PendingMail, Sessions, SubscriptionReader, TermsRecord, UpgradeCommitError,
     UpgradeWriter,
 };
 use shared::view::SubscriptionView;
+
+/// Commits tried before answering 503: a taken serial number or a contended old serial
+/// gets another go.
+const COMMIT_ATTEMPTS: u32 = 5;
+
+/// A short random pause, so contenders that gave way do not collide again in step.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let mut b = [0u8; 1];
+    let jitter = getrandom::fill(&mut b).map_or(0, |_| u64::from(b[0]) % 40);
+    std::time::Duration::from_millis(20 * u64::from(attempt + 1) + jitter)
+}
 
 /// How long a sender holds a pending mail before another may retry it.
 pub const MAIL_LEASE_SECONDS: i64 = 60;
@@ -46,6 +59,9 @@ where
     S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox,
 {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if let Some(res) = preflight(&req) {
+            return res;
+        }
         within_deadline(&req, self.route(&req, Utc::now())).await
     }
 
@@ -80,7 +96,7 @@ where
             user_agent: agent,
         };
         let account = self.store.account(&session.account).await?.ok_or(ApiError::Unauthorized)?;
-        for _ in 0..3 {
+        for attempt in 0..COMMIT_ATTEMPTS {
             let new_serial = Serial::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
             let upgrade = old.upgrade(product, &acceptance, new_serial, today)?;
             let product = product.ok_or_else(|| ApiError::Internal("upgrade without a product".into()))?;
@@ -109,10 +125,22 @@ where
                     continue;
                 }
                 Err(UpgradeCommitError::AlreadyUpgraded) => return self.answer_concurrent(&old, &catalog, now).await,
+                Err(UpgradeCommitError::Contended) => {
+                    // Nothing was written. If a concurrent upgrade won, answer with it;
+                    // otherwise (both gave way, or another write held the serial) try again.
+                    if let Some(current) = self.store.subscription(&old.account, &old.serial).await? {
+                        if current.superseded_by.is_some() {
+                            return self.answer_repeat(&current, &catalog, now).await;
+                        }
+                    }
+                    tracing::info!(attempt, "upgrade contended; retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
                 Err(UpgradeCommitError::Store(e)) => return Err(e.into()),
             }
         }
-        Err(ApiError::Unavailable("could not draw a free serial number".into()))
+        Err(ApiError::Unavailable("the upgrade could not be committed".into()))
     }
 
     /// Sends the committed mail now if SES answers; otherwise the outbox keeps it.

@@ -275,6 +275,7 @@ impl Portal {
             .put_reset_token(&ResetToken {
                 digest: reset.digest,
                 account: email.clone(),
+                issued_at: Utc::now(),
                 expires_at: Utc::now() + chrono::Duration::minutes(30),
                 used: false,
             })

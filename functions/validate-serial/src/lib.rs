@@ -10,7 +10,7 @@ use serde::Serialize;
 use shared::config::Settings;
 use shared::domain::company::same_company;
 use shared::domain::{SerialStatus, Subscription};
-use shared::http::{json, path_serial, require_method, route_path, within_deadline, ApiError, JsonBody};
+use shared::http::{json, path_serial, preflight, require_method, route_path, within_deadline, ApiError, JsonBody};
 use shared::store::{SerialValidation, SubscriptionReader};
 
 pub struct App<S> {
@@ -31,6 +31,9 @@ struct Validation<'a> {
 
 impl<S: SerialValidation + SubscriptionReader> App<S> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
+        if let Some(res) = preflight(&req) {
+            return res;
+        }
         within_deadline(&req, self.route(&req, Utc::now())).await
     }
 

@@ -4,9 +4,11 @@
 //! later without breaking stored hashes. Parameters: OWASP's first choice for Argon2id
 //! (19 MiB, 2 passes, 1 lane).
 
+use std::sync::{Arc, Mutex};
+
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 128;
@@ -46,34 +48,67 @@ pub struct HashError(String);
 const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$0xZT2msJKY7BCAf6c7Dz/A$5qODI2YMJ2mOl29I/X/JRoKZM0LPUMJqrYhZr2kE5F0";
 
 /// Hashes and verifies passwords at fixed Argon2id parameters.
+///
+/// Argon2's working memory ([`Self::MEMORY_KIB`]) is allocated on first use and reused by
+/// every hash after it. Allocating and freeing 19 MiB per hash, as `argon2` does by
+/// default, fragments glibc's heap: a warm login function grew from 27 MB to over 200 MB
+/// of RSS in fifty logins (BENCHMARKS.md); with one reused buffer it stays flat. Clones
+/// share the buffer; hashes on one instance take turns (a Lambda serves one request at a
+/// time, and the work is CPU-bound anyway).
 #[derive(Clone)]
 pub struct PasswordHasherArgon {
     argon: Argon2<'static>,
+    memory: Arc<Mutex<Vec<Block>>>,
 }
 
 impl PasswordHasherArgon {
     pub const MEMORY_KIB: u32 = 19 * 1024;
     pub const PASSES: u32 = 2;
     pub const LANES: u32 = 1;
+    /// Bytes of the hash itself (argon2's default).
+    const OUTPUT_LEN: usize = Params::DEFAULT_OUTPUT_LEN;
 
     pub fn new() -> Result<Self, HashError> {
         let params =
             Params::new(Self::MEMORY_KIB, Self::PASSES, Self::LANES, None).map_err(|e| HashError(e.to_string()))?;
-        Ok(PasswordHasherArgon { argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params) })
+        Ok(PasswordHasherArgon {
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            memory: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// Argon2id of `password` with `salt` at this hasher's parameters, in the reused memory.
+    fn compute(&self, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), HashError> {
+        let mut memory = self.memory.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if memory.is_empty() {
+            memory.resize(self.argon.params().block_count(), Block::default());
+        }
+        self.argon
+            .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
+            .map_err(|e| HashError(e.to_string()))
     }
 
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
+        let err = |e: argon2::password_hash::Error| HashError(e.to_string());
         let salt = SaltString::generate(&mut OsRng);
-        self.argon
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| HashError(e.to_string()))
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(err)?;
+        let mut out = [0u8; Self::OUTPUT_LEN];
+        self.compute(password.as_bytes(), salt_bytes, &mut out)?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(self.argon.params()).map_err(err)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(err)?),
+        };
+        Ok(phc.to_string())
     }
 
     /// True when `password` matches `stored`. A malformed stored hash never matches.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         match PasswordHash::new(stored) {
-            Ok(parsed) => self.argon.verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => self.matches(password, &parsed),
             Err(_) => {
                 self.burn(password);
                 false
@@ -81,10 +116,32 @@ impl PasswordHasherArgon {
         }
     }
 
+    fn matches(&self, password: &str, stored: &PasswordHash<'_>) -> bool {
+        let ours = stored.algorithm == Algorithm::Argon2id.ident()
+            && stored.version == Some(Version::V0x13.into())
+            && Params::try_from(stored).is_ok_and(|p| {
+                (p.m_cost(), p.t_cost(), p.p_cost(), p.output_len())
+                    == (Self::MEMORY_KIB, Self::PASSES, Self::LANES, Some(Self::OUTPUT_LEN))
+            });
+        if !ours {
+            // Other parameters (a hash from before a cost change): argon2's own path.
+            return self.argon.verify_password(password.as_bytes(), stored).is_ok();
+        }
+        let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else { return false };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
+        let mut out = [0u8; Self::OUTPUT_LEN];
+        if self.compute(password.as_bytes(), salt_bytes, &mut out).is_err() {
+            return false;
+        }
+        // `Output` compares in constant time.
+        Output::new(&out).is_ok_and(|computed| computed == expected)
+    }
+
     /// Spends the work of one verification, for an account that does not exist.
     pub fn burn(&self, password: &str) {
         if let Ok(parsed) = PasswordHash::new(DECOY) {
-            let _ = self.argon.verify_password(password.as_bytes(), &parsed);
+            let _ = self.matches(password, &parsed);
         }
     }
 }
@@ -111,6 +168,26 @@ mod tests {
         assert!(!h.verify("portal-demo-2027", &stored));
         assert!(!h.verify("portal-demo-2026", "not a hash"));
         assert_ne!(stored, h.hash("portal-demo-2026").unwrap(), "salted");
+    }
+
+    #[test]
+    fn hashes_agree_with_argon2s_own_hashing_and_verifying() {
+        use argon2::password_hash::PasswordHasher;
+        let h = PasswordHasherArgon::new().unwrap();
+        let ours = h.hash("portal-demo-2026").unwrap();
+        assert!(h.argon.verify_password(b"portal-demo-2026", &PasswordHash::new(&ours).unwrap()).is_ok());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = h.argon.hash_password(b"portal-demo-2026", &salt).unwrap().to_string();
+        assert!(h.verify("portal-demo-2026", &theirs));
+        assert!(!h.verify("portal-demo-2027", &theirs));
+        // A hash at other parameters (an older cost) still verifies.
+        let cheaper = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let old = cheaper.hash_password(b"portal-demo-2026", &salt).unwrap().to_string();
+        assert!(h.verify("portal-demo-2026", &old));
+        assert!(!h.verify("portal-demo-2027", &old));
+        // A clone shares the working memory.
+        assert!(h.clone().verify("portal-demo-2026", &ours));
+        assert_eq!(h.memory.lock().unwrap().len(), (PasswordHasherArgon::MEMORY_KIB) as usize, "one block per KiB");
     }
 
     #[test]

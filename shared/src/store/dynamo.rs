@@ -59,9 +59,9 @@ where
     let message = err.message().unwrap_or_default().to_string();
     match &err {
         SdkError::ServiceError(_) => match code.as_str() {
-            "ConditionalCheckFailedException" | "TransactionConflictException" => {
-                StoreError::Conflict(format!("{op}: {code}"))
-            }
+            "ConditionalCheckFailedException" => StoreError::Conflict(format!("{op}: {code}")),
+            // Another transaction holds the item for a moment: worth a retry, not a refusal.
+            "TransactionConflictException" => StoreError::Unavailable(format!("{op}: {code}")),
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
             | "RequestLimitExceeded"
@@ -211,6 +211,20 @@ fn subscription_item(sub: &Subscription, created_at: DateTime<Utc>) -> Item {
     item
 }
 
+fn account_item(account: &Account) -> Item {
+    let mut item = key(account_pk(&account.email), PROFILE);
+    item.insert("type".into(), s("account"));
+    item.insert("email".into(), s(&account.email));
+    item.insert("name".into(), s(&account.name));
+    item.insert("company".into(), s(&account.company));
+    item.insert("password_hash".into(), s(&account.password_hash));
+    item.insert("failed_logins".into(), n(account.failed_logins));
+    if let Some(until) = account.locked_until {
+        item.insert("locked_until".into(), s(until.to_rfc3339()));
+    }
+    item
+}
+
 fn claim_item(sub: &Subscription) -> Item {
     let mut item = key(claim_pk(&sub.serial), "SERIAL");
     item.insert("type".into(), s("serial_claim"));
@@ -349,10 +363,31 @@ impl DynamoStore {
         }
     }
 
+    /// One TransactWriteItems. The SDK gives each call a client request token that its
+    /// retries reuse, so a retry of a transaction whose answer was lost succeeds instead
+    /// of failing its own conditions.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), SdkError<TransactWriteItemsError>> {
         self.count();
         self.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
     }
+}
+
+/// A failed transaction as a store error: cancelled for contention or throttling is
+/// `Unavailable` (retry), cancelled by a condition is `Conflict`.
+fn transaction_error(op: &'static str, err: SdkError<TransactWriteItemsError>) -> StoreError {
+    match cancellation_codes(&err) {
+        Some(codes) if codes.iter().any(|c| is_transient_reason(c)) => {
+            StoreError::Unavailable(format!("{op}: cancelled ({})", codes.join(", ")))
+        }
+        Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
+            StoreError::Conflict(format!("{op}: cancelled ({})", codes.join(", ")))
+        }
+        _ => sdk_error(op, err),
+    }
+}
+
+fn is_transient_reason(code: &str) -> bool {
+    matches!(code, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")
 }
 
 /// The cancellation reason codes of a cancelled transaction, one per item ("None" when
@@ -518,7 +553,7 @@ impl Sessions for DynamoStore {
         pointer.insert("type".into(), s("session_pointer"));
         pointer.insert("expires_at".into(), n(session.expires_at.timestamp()));
         let items = vec![self.put_if_absent(item)?, self.put_if_absent(pointer)?];
-        self.transact(items).await.map_err(|e| sdk_error("create session", e))
+        self.transact(items).await.map_err(|e| transaction_error("create session", e))
     }
 
     async fn session(&self, digest: &TokenDigest, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
@@ -541,9 +576,12 @@ impl Sessions for DynamoStore {
                     .map(|d| TransactWriteItem::builder().delete(d).build())
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        self.transact(deletes).await.map_err(|e| sdk_error("revoke session", e))
+        self.transact(deletes).await.map_err(|e| transaction_error("revoke session", e))
     }
 }
+
+/// The account attributes holding the times of the last three reset mails.
+const RESET_MAIL_SLOTS: [&str; 3] = ["reset_mail_1", "reset_mail_2", "reset_mail_3"];
 
 fn reset_key(digest: &TokenDigest) -> Item {
     key(format!("RESET#{}", digest.as_str()), "RESET")
@@ -551,47 +589,35 @@ fn reset_key(digest: &TokenDigest) -> Item {
 
 impl PasswordResets for DynamoStore {
     async fn allow_reset_mail(&self, email: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Three slots hold the times of the last three mails: a mail may go when one of
+        // them is empty or over an hour old (a sliding hour, not a fixed window).
         let hour_ago = (now - Duration::hours(1)).to_rfc3339();
-        let update = |expr: &str, cond: &str| {
-            self.client
+        for slot in RESET_MAIL_SLOTS {
+            self.count();
+            let result = self
+                .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(account_pk(email), PROFILE)))
-                .update_expression(expr)
-                .condition_expression(cond)
-                .expression_attribute_values(":one", n(1))
+                .update_expression("SET #slot = :now")
+                .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#slot) OR #slot <= :hour_ago)")
+                .expression_attribute_names("#slot", slot)
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
                 .expression_attribute_values(":hour_ago", s(hour_ago.clone()))
-        };
-        // Within the current window: count up to 3.
-        self.count();
-        let within = update(
-            "SET reset_mails = reset_mails + :one",
-            "attribute_exists(pk) AND reset_window_start > :hour_ago AND reset_mails < :max",
-        )
-        .expression_attribute_values(":max", n(3))
-        .send()
-        .await;
-        match within.map_err(|e| sdk_error("count reset mail", e)) {
-            Ok(_) => return Ok(true),
-            Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e),
+                .send()
+                .await;
+            if condition_met(result.map_err(|e| sdk_error("count reset mail", e)))? {
+                return Ok(true);
+            }
         }
-        // No window, or it is over: start a new one.
-        self.count();
-        let fresh = update(
-            "SET reset_mails = :one, reset_window_start = :now",
-            "attribute_exists(pk) AND (attribute_not_exists(reset_window_start) OR reset_window_start <= :hour_ago)",
-        )
-        .expression_attribute_values(":now", s(now.to_rfc3339()))
-        .send()
-        .await;
-        condition_met(fresh.map_err(|e| sdk_error("start reset window", e)))
+        Ok(false)
     }
 
     async fn put_reset_token(&self, token: &ResetToken) -> StoreResult<()> {
         let mut item = reset_key(&token.digest);
         item.insert("type".into(), s("reset_token"));
         item.insert("account".into(), s(&token.account));
+        item.insert("issued_at".into(), s(token.issued_at.to_rfc3339()));
         item.insert("expires_at".into(), n(token.expires_at.timestamp()));
         self.put("put reset token", item, Some("attribute_not_exists(pk)")).await
     }
@@ -602,6 +628,7 @@ impl PasswordResets for DynamoStore {
         Ok(Some(ResetToken {
             digest: digest.clone(),
             account: a.str("account")?.to_string(),
+            issued_at: a.opt_instant("issued_at")?.ok_or_else(|| a.corrupt("issued_at is missing"))?,
             expires_at: a.epoch("expires_at")?,
             used: a.opt_str("used_at")?.is_some(),
         }))
@@ -632,7 +659,9 @@ impl PasswordResets for DynamoStore {
                     .table_name(&self.table)
                     .set_key(Some(key(account_pk(&token.account), PROFILE)))
                     .update_expression("SET password_hash = :hash, failed_logins = :zero, password_changed_at = :now REMOVE locked_until")
-                    .condition_expression("attribute_exists(pk)")
+                    // A link mailed before the last password change is dead.
+                    .condition_expression("attribute_exists(pk) AND (attribute_not_exists(password_changed_at) OR password_changed_at < :issued)")
+                    .expression_attribute_values(":issued", s(token.issued_at.to_rfc3339()))
                     .expression_attribute_values(":hash", s(new_hash))
                     .expression_attribute_values(":zero", n(0))
                     .expression_attribute_values(":now", s(now.to_rfc3339()))
@@ -659,14 +688,12 @@ impl PasswordResets for DynamoStore {
         }
         match self.transact(items).await {
             Ok(()) => {}
-            Err(err) => {
-                if let Some(codes) = cancellation_codes(&err) {
-                    if codes.first().is_some_and(|c| c == "ConditionalCheckFailed") {
-                        return Err(StoreError::Conflict("reset token already used or expired".into()));
-                    }
+            Err(err) => match transaction_error("complete reset", err) {
+                StoreError::Conflict(_) => {
+                    return Err(StoreError::Conflict("reset token already used, expired or outdated".into()))
                 }
-                return Err(sdk_error("complete reset", err));
-            }
+                other => return Err(other),
+            },
         }
         for k in rest {
             self.count();
@@ -763,19 +790,19 @@ impl UpgradeWriter for DynamoStore {
             Err(err) => match cancellation_codes(&err) {
                 Some(codes) => {
                     let failed = |i: usize| codes.get(i).is_some_and(|c| c == "ConditionalCheckFailed");
-                    let conflicted = codes.iter().any(|c| c == "TransactionConflict");
                     if failed(0) || failed(3) {
                         Err(UpgradeCommitError::AlreadyUpgraded)
                     } else if failed(1) || failed(2) {
                         Err(UpgradeCommitError::SerialTaken)
-                    } else if conflicted {
-                        // Another upgrade of this serial is committing right now.
-                        Err(UpgradeCommitError::AlreadyUpgraded)
+                    } else if codes.iter().any(|c| is_transient_reason(c)) {
+                        // Another write holds the old serial right now (often a concurrent
+                        // upgrade of it): nothing was written; look again and retry.
+                        Err(UpgradeCommitError::Contended)
                     } else {
-                        Err(sdk_error("commit upgrade", err).into())
+                        Err(transaction_error("commit upgrade", err).into())
                     }
                 }
-                None => Err(sdk_error("commit upgrade", err).into()),
+                None => Err(transaction_error("commit upgrade", err).into()),
             },
         }
     }
@@ -788,6 +815,7 @@ impl SerialValidation for DynamoStore {
         let keys = vec![key(account_pk(&email), PROFILE), key(account_pk(&email), serial_sk(serial))];
         let mut request = build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?;
         let (mut account, mut subscription) = (None, None);
+        let mut left_over = true;
         // BatchGetItem may leave keys unprocessed under load: ask again for those.
         for _ in 0..5 {
             self.count();
@@ -806,8 +834,14 @@ impl SerialValidation for DynamoStore {
             }
             match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                 Some(left) if !left.keys().is_empty() => request = left,
-                _ => break,
+                _ => {
+                    left_over = false;
+                    break;
+                }
             }
+        }
+        if left_over {
+            return Err(StoreError::Unavailable("get serial and account: keys left unprocessed".into()));
         }
         match (subscription, account) {
             (Some(sub), Some(acc)) => Ok(Some((sub, acc))),
@@ -887,17 +921,17 @@ impl AdminStore for DynamoStore {
     }
 
     async fn add_account(&self, account: &Account) -> StoreResult<()> {
-        let mut item = key(account_pk(&account.email), PROFILE);
-        item.insert("type".into(), s("account"));
-        item.insert("email".into(), s(&account.email));
-        item.insert("name".into(), s(&account.name));
-        item.insert("company".into(), s(&account.company));
-        item.insert("password_hash".into(), s(&account.password_hash));
-        item.insert("failed_logins".into(), n(account.failed_logins));
-        if let Some(until) = account.locked_until {
-            item.insert("locked_until".into(), s(until.to_rfc3339()));
-        }
+        let item = account_item(account);
         self.put("add account", item, Some("attribute_not_exists(pk)")).await
+    }
+
+    async fn add_account_with_subscriptions(&self, account: &Account, subs: &[Subscription]) -> StoreResult<()> {
+        let mut items = vec![self.put_if_absent(account_item(account))?];
+        for sub in subs {
+            items.push(self.put_if_absent(subscription_item(sub, Utc::now()))?);
+            items.push(self.put_if_absent(claim_item(sub))?);
+        }
+        self.transact(items).await.map_err(|e| transaction_error("add account and serials", e))
     }
 
     async fn add_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
@@ -921,10 +955,7 @@ impl AdminStore for DynamoStore {
                 Some(codes) if codes.iter().any(|c| c == "ConditionalCheckFailed") => {
                     Err(StoreError::Conflict(format!("serial {} exists already", subscription.serial)))
                 }
-                Some(codes) if codes.iter().any(|c| c == "TransactionConflict") => {
-                    Err(StoreError::Conflict(format!("serial {} is being written concurrently", subscription.serial)))
-                }
-                _ => Err(sdk_error("add serial", err)),
+                _ => Err(transaction_error("add serial", err)),
             },
         }
     }

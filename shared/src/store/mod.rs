@@ -9,13 +9,13 @@
 //!
 //! | item | pk | sk | attributes |
 //! | --- | --- | --- | --- |
-//! | account | `ACCOUNT#<email>` | `PROFILE` | name, company, password_hash, failed_logins, attempted_at, locked_until, reset_window_start, reset_mails |
+//! | account | `ACCOUNT#<email>` | `PROFILE` | name, company, password_hash, failed_logins, attempted_at, locked_until, password_changed_at, reset_mail_1..3 |
 //! | serial (subscription or license) | `ACCOUNT#<email>` | `SERIAL#<serial>` | system, version, users, plan, billing_period, activated_on, next_payment_on, valid_until, upgraded_from, superseded_by |
 //! | session pointer | `ACCOUNT#<email>` | `SESSION#<digest>` | expires_at (lets a password reset revoke every session) |
 //! | accepted terms | `ACCOUNT#<email>` | `TERMS#<old serial>` | terms_version, accepted_at, source_ip, user_agent, new_serial |
 //! | serial claim | `SERIAL#<serial>` | `SERIAL` | account (makes serial numbers unique and finds the owner) |
 //! | session | `SESSION#<sha256 of token>` | `SESSION` | account, expires_at |
-//! | reset token | `RESET#<sha256 of token>` | `RESET` | account, expires_at, used_at |
+//! | reset token | `RESET#<sha256 of token>` | `RESET` | account, issued_at, expires_at, used_at |
 //! | product | `CATALOG` | `PRODUCT#<system>` | name, latest_version, terms_version, terms_text |
 //! | pending mail | `OUTBOX` | `MAIL#<new serial>` | to, subject, text, html, created_at, lease_until |
 //!
@@ -25,12 +25,14 @@
 //!   (success or failure) and one TransactWriteItems (session + pointer).
 //! - session check: GetItem session (strongly consistent).
 //! - list: session check + one Query of `ACCOUNT#<email>`, `begins_with(sk, "SERIAL#")`:
-//!   2 calls. The catalog is one Query of `CATALOG` per cold start, refreshed every few minutes.
-//! - upgrade: session check, GetItem old serial, one TransactWriteItems (new serial, claim,
-//!   old serial superseded, accepted terms, pending mail), then DeleteItem of the sent mail.
+//!   2 calls. The catalog is one Query of `CATALOG` per cold start, refreshed every few
+//!   minutes (that refresh adds a third call to one request in five minutes).
+//! - upgrade: session check, GetItem old serial, GetItem account (for the mail), one
+//!   TransactWriteItems (new serial, claim, old serial superseded, accepted terms, pending
+//!   mail), then UpdateItem (lease the mail) and DeleteItem once SES took it.
 //! - validate: GetItem claim, BatchGetItem (account + serial), UpdateItem on first activation.
-//! - password reset: GetItem account, one or two UpdateItem (3 mails an hour: count in the
-//!   window, or start a new window), PutItem token; confirm:
+//! - password reset: GetItem account, one to three UpdateItem (a free one of the three
+//!   slots holding the last mails' times: 3 mails in any hour), PutItem token; confirm:
 //!   GetItem token, Query session pointers, one TransactWriteItems.
 //! - mail retry: Query `OUTBOX`, UpdateItem (lease), DeleteItem.
 //!
@@ -81,6 +83,7 @@ pub struct Session {
 pub struct ResetToken {
     pub digest: TokenDigest,
     pub account: String,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
 }
@@ -172,6 +175,9 @@ pub enum UpgradeCommitError {
     /// The new serial number exists already; draw another.
     #[error("the new serial number is taken")]
     SerialTaken,
+    /// Another write held the old serial; nothing was written. Look again, then retry.
+    #[error("the serial was busy with another write")]
+    Contended,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -207,6 +213,8 @@ pub trait AdminStore {
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
     /// Creates an account; `Conflict` if the e-mail is taken.
     async fn add_account(&self, account: &Account) -> StoreResult<()>;
+    /// Creates an account with its serials, all or nothing.
+    async fn add_account_with_subscriptions(&self, account: &Account, subs: &[Subscription]) -> StoreResult<()>;
     /// Adds a serial with its claim; `Conflict` if the serial number exists.
     async fn add_subscription(&self, subscription: &Subscription) -> StoreResult<()>;
 }

@@ -89,7 +89,8 @@ impl TableDefinition {
             Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => false,
             Err(e) => return Err(StoreError::Unavailable(format!("create table: {}", describe(&e)))),
         };
-        for _ in 0..100 {
+        let mut active = false;
+        for _ in 0..300 {
             let status = client
                 .describe_table()
                 .table_name(name)
@@ -99,11 +100,34 @@ impl TableDefinition {
                 .table
                 .and_then(|t| t.table_status);
             if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+                active = true;
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        if let (true, Some(attribute)) = (created, &self.ttl_attribute) {
+        if !active {
+            return Err(StoreError::Unavailable(format!("table {name} did not become active within 30 s")));
+        }
+        // Also on an existing table: an earlier run may have stopped before this step.
+        if let Some(attribute) = &self.ttl_attribute {
+            let enabled = client
+                .describe_time_to_live()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("describe TTL: {}", describe(&e))))?
+                .time_to_live_description
+                .and_then(|d| d.time_to_live_status)
+                .is_some_and(|s| {
+                    matches!(
+                        s,
+                        aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled
+                            | aws_sdk_dynamodb::types::TimeToLiveStatus::Enabling
+                    )
+                });
+            if enabled {
+                return Ok(created);
+            }
             let spec = TimeToLiveSpecification::builder()
                 .attribute_name(attribute)
                 .enabled(true)

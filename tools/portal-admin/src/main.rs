@@ -381,7 +381,7 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
             println!("demo account {email} exists already; left as it is");
             continue;
         }
-        store.add_account(&account(email, name, company, DEMO_PASSWORD)?).await?;
+        let holder = account(email, name, company, DEMO_PASSWORD)?;
         let serials: Vec<DemoSerial> = if email == DEMO_EMAIL {
             vec![
                 ("SAE", "7.0", 1, PlanArg::Subscription, Some(BillingArg::Monthly), Some(days(13)), Some(days(-600))),
@@ -400,6 +400,7 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
         } else {
             vec![("SAE", "7.0", 5, PlanArg::Subscription, Some(BillingArg::Annual), Some(days(90)), Some(days(-275)))]
         };
+        let mut subs = Vec::new();
         for (system, version, users, plan, billing, next, activated) in serials {
             let next = next.map(|d| d.to_string());
             let activated = activated.map(|d| d.to_string());
@@ -414,8 +415,10 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
                 activated_on: activated.as_deref(),
                 serial: None,
             })?;
-            store.add_subscription(&sub).await?;
+            subs.push(sub);
         }
+        // The account and its serials together, so a failed run leaves nothing half-seeded.
+        store.add_account_with_subscriptions(&holder, &subs).await?;
         println!("demo account {email} added");
     }
     println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");
