@@ -47,12 +47,15 @@ pub fn spec() -> &'static Value {
     })
 }
 
-/// The route key of a fixture's request: API Gateway's `routeKey`, or "METHOD /path" when
-/// the event has none or the `$default` one.
+/// The route key of a fixture's request: API Gateway's `routeKey` ("ANY /login" with the
+/// request's method for "ANY"), or "METHOD /path" when the event has none or `$default`.
 pub fn route_key(req: &Request) -> String {
     if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
         if let Some(key) = ctx.route_key.as_deref().filter(|k| *k != "$default" && !k.is_empty()) {
-            return key.to_string();
+            return match key.strip_prefix("ANY ") {
+                Some(path) => format!("{} {path}", req.method()),
+                None => key.to_string(),
+            };
         }
     }
     format!("{} {}", req.method(), crate::http::route_path(req))
@@ -83,8 +86,12 @@ pub fn check_response(doc: &Value, route_key: &str, res: &Response<Body>) -> Res
         Some(op) => op["responses"]
             .get(&status)
             .ok_or_else(|| format!("status {status} is not documented (documented: {})", keys(&op["responses"])))?,
-        // Another method on a served path: the document's 405 for every path.
+        // Another method on a served path: the document's 405 for every path, or the
+        // preflight's 204.
         None if status == "405" => &doc["components"]["responses"]["MethodNotAllowed"],
+        None if status == "204" && method.eq_ignore_ascii_case("OPTIONS") => {
+            &doc["components"]["responses"]["Preflight"]
+        }
         None => return Err(format!("{method} is not an operation of {path}, and only 405 may answer it")),
     };
     let response = resolve(doc, response)?;
@@ -442,6 +449,16 @@ mod tests {
         assert!(check_response(spec(), "POST /nowhere", &not_found).unwrap_err().contains("no path"));
         let empty = Response::builder().status(204).body(Body::Empty).unwrap();
         check_response(spec(), "POST /logout", &empty).unwrap();
+        check_response(spec(), "OPTIONS /subscriptions/SKSNWR4TQD/upgrade", &empty).unwrap();
+        assert!(check_response(spec(), "GET /logout", &empty).is_err());
+    }
+
+    #[test]
+    fn route_keys_come_from_the_event() {
+        let get = crate::testing::fixture("login-wrong-method", &[]);
+        assert_eq!(route_key(&get), "GET /login", "an ANY route takes the request's method");
+        let post = crate::testing::fixture("logout", &[("TOKEN", "x")]);
+        assert_eq!(route_key(&post), "POST /logout");
     }
 
     #[test]
