@@ -42,7 +42,7 @@ build: ## release arm64 bootstraps of every function (cargo lambda build), with 
 	  else printf '%-20s missing\n' $$f; fi; \
 	done
 
-bench: ## measure the bootstraps (sizes, cold start vs a hello-world, warm latency, RSS, calls); writes BENCHMARKS.md (RUNS=20 WARM=200 COMPARE=1)
+bench: ## measure the bootstraps (sizes, cold start vs a hello-world, warm latency, RSS, calls); writes BENCHMARKS.md (RUNS=30 WARM=200 COMPARE=1)
 	@scripts/bench.sh
 
 clean: ## remove .local/ (emulator data, logs, pids); stops nothing

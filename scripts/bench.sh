@@ -9,10 +9,10 @@
 #   3. scripts/bench.py: fixture, cold starts, warm latency, RSS, calls per request
 #
 # Settings (environment or make variables):
-#   RUNS=20     cold starts per bootstrap          WARM=200   invocations per route
-#   COMPARE=1   also build the release profile at opt-level "s", 3 and "z" (profiles
-#               bench-os, bench-o3, bench-oz: three more full builds, long) and compare
-#               their sizes and cold starts (BENCHMARKS.md, `opt-levels` markers)
+#   RUNS=30     cold starts per bootstrap          WARM=200   invocations per route
+#   COMPARE=1   also build the release profile at the other opt-levels of "s", 3, "z"
+#               (profiles bench-o3, ...: two more full builds per architecture, long) and
+#               compare sizes, cold starts and Argon2id (BENCHMARKS.md, `opt-levels` markers)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +20,7 @@ cd "$ROOT"
 # shellcheck source=scripts/stack.sh
 source "$ROOT/scripts/stack.sh"
 
-RUNS="${RUNS:-20}"
+RUNS="${RUNS:-30}"
 WARM="${WARM:-200}"
 COMPARE="${COMPARE:-0}"
 VENV_BIN="$ROOT/.tools/venv/bin"
@@ -71,14 +71,20 @@ PATH="$VENV_BIN:$PATH" bench_crate hello cargo lambda build --release --arm64
 
 cargo build -q -p portal-admin
 
+# The workspace's opt-level (the release build above), and the others to compare it with.
+CURRENT_LEVEL="$(printf '%s\n' "${PROFILE_ENV[@]}" | sed -n 's/^CARGO_PROFILE_RELEASE_OPT_LEVEL=//p')"
+OTHER_LEVELS=()
+for level in s 3 z; do [[ "$level" != "$CURRENT_LEVEL" ]] && OTHER_LEVELS+=("$level"); done
 if [[ "$COMPARE" == 1 ]]; then
-  for level in s 3 z; do
+  for level in "${OTHER_LEVELS[@]}"; do
     name="bench-o$level"
     var="CARGO_PROFILE_BENCH_O${level^^}"
-    say "profile $name: release at opt-level $level"
-    env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" cargo build --profile "$name" --locked "${bins[@]}"
-    bench_crate hello env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" cargo build --profile "$name"
-    env "${var}_INHERITS=release" "${var}_OPT_LEVEL=$level" PATH="$VENV_BIN:$PATH" \
+    lvl=("${var}_INHERITS=release" "${var}_OPT_LEVEL=$level")
+    say "profile $name: the release profile at opt-level $level"
+    env "${lvl[@]}" cargo build --profile "$name" --locked "${bins[@]}"
+    bench_crate hello env "${lvl[@]}" cargo build --profile "$name"
+    bench_crate argon2 env "${lvl[@]}" cargo build --profile "$name"
+    env "${lvl[@]}" PATH="$VENV_BIN:$PATH" \
       cargo lambda build --profile "$name" --arm64 --locked --lambda-dir "$TARGET/lambda-$name" "${bins[@]}"
   done
 fi
@@ -114,9 +120,10 @@ common=(--dynamodb "http://127.0.0.1:$DYNAMODB_PORT" --moto "http://127.0.0.1:$M
   --argon2-json "$STATE/argon2.json"
 
 if [[ "$COMPARE" == 1 ]]; then
-  variants=()
-  for level in s 3 z; do
-    variants+=(--variant "opt-level $level=$TARGET/bench-o$level,$TARGET/bench-o$level/hello,$TARGET/lambda-bench-o$level")
+  variants=(--variant "opt-level $CURRENT_LEVEL (Cargo.toml)=$TARGET/release,$TARGET/release/hello,$TARGET/lambda,$TARGET/release/argon2-time")
+  for level in "${OTHER_LEVELS[@]}"; do
+    d="$TARGET/bench-o$level"
+    variants+=(--variant "opt-level $level=$d,$d/hello,$TARGET/lambda-bench-o$level,$d/argon2-time")
   done
   "$PY" "$ROOT/scripts/bench.py" cold "${common[@]}" "${variants[@]}" --block opt-levels
 fi

@@ -6,17 +6,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::Engine;
 
 /// The shared SDK settings: region, credentials and endpoints from the standard
 /// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...). Timeouts are short so a
 /// sick dependency becomes a 503 well inside the function's timeout, not a hung request.
 pub async fn sdk_config() -> SdkConfig {
-    let tls = TlsContext::builder().with_trust_store(trust_store()).build().expect("a trust store is all it takes");
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls)
-        .build_https();
+    let http = SharedHttpClient::new(ConnectOnFirstUse(https_client()));
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
         .operation_attempt_timeout(Duration::from_millis(1500))
@@ -28,6 +27,34 @@ pub async fn sdk_config() -> SdkConfig {
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
         .await
+}
+
+/// The SDK's HTTPS client: rustls over ring, trusting the compiled-in roots.
+fn https_client() -> SharedHttpClient {
+    let tls = TlsContext::builder().with_trust_store(trust_store()).build().expect("a trust store is all it takes");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https()
+}
+
+/// The SDK's HTTPS client without its check at client construction. That check builds a
+/// TLS connector (parsing every root certificate) and throws it away, once per service
+/// client; the connector actually used is built on the first request and then shared by
+/// the DynamoDB and SES clients (same timeouts, same connector). A connector that cannot
+/// be built fails that first request instead; `the_tls_connector_builds_with_the_compiled_in_roots`
+/// below builds one.
+#[derive(Debug)]
+struct ConnectOnFirstUse(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstUse {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The roots TLS trusts: Mozilla's root certificates, compiled in (`webpki-root-certs`),
@@ -99,10 +126,16 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_tls_connector_builds_with_the_compiled_in_roots() {
+        use aws_sdk_dynamodb::config::{ConfigBag, RuntimeComponentsBuilder};
+        // What the SDK's own client does at construction: build a TLS connector, parsing
+        // every root (it panics on one it cannot use).
+        https_client().validate_base_client_config(&RuntimeComponentsBuilder::new("test"), &ConfigBag::base()).unwrap();
+    }
+
     #[tokio::test]
-    async fn clients_build_with_the_compiled_in_roots() {
-        // Building a client builds its HTTPS connector, which parses every root (and
-        // panics on one it cannot use).
+    async fn clients_build() {
         let config = sdk_config().await;
         let _ = dynamodb(&config);
         let _ = sesv2(&config);

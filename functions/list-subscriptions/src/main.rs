@@ -2,7 +2,9 @@ use lambda_http::{run, service_fn, Error, Request};
 use shared::catalog::CatalogCache;
 use shared::startup::{base, Base};
 
-#[tokio::main]
+// A Lambda instance serves one request at a time: one thread, no worker threads to start
+// or to hand work between (BENCHMARKS.md, "Cold start").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let Base { settings, store, .. } = base().await;
     let catalog = CatalogCache::load(&store).await;

@@ -3,7 +3,9 @@ use shared::domain::password::PasswordHasherArgon;
 use shared::startup::{base, mail, Base};
 use shared::telemetry::fail_start;
 
-#[tokio::main]
+// A Lambda instance serves one request at a time: one thread, no worker threads to start
+// or to hand work between (BENCHMARKS.md, "Cold start").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let Base { sdk, store, .. } = base().await;
     let (mail, mailer) = mail(&sdk);

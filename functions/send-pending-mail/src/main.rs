@@ -3,7 +3,9 @@ use lambda_http::lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use shared::startup::{base, mail, Base};
 
-#[tokio::main]
+// A Lambda instance serves one request at a time: one thread, no worker threads to start
+// or to hand work between (BENCHMARKS.md, "Cold start").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let Base { sdk, store, .. } = base().await;
     let (_, mailer) = mail(&sdk);
