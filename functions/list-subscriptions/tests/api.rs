@@ -36,37 +36,15 @@ async fn world() -> World {
     add("license", env.add_serial(&ana, "COI", "10.0", Plan::License, None).await.serial);
     add("expired", env.add_serial(&ana, "BANCO", "5.0", Plan::Subscription, Some(-3)).await.serial);
     // Upgraded serials, stored as an upgrade leaves them.
-    let mut superseded = env.add_serial(&ana, "SAE", "6.0", Plan::Subscription, Some(5)).await;
-    superseded.superseded_by = Some(Serial::generate().unwrap());
-    superseded.valid_until = Some(env.days_from_today(5));
-    mark_upgraded(&env, &superseded).await;
-    add("superseded", superseded.serial.clone());
-    let mut inactive = env.add_serial(&ana, "SAE", "5.0", Plan::Subscription, Some(-1)).await;
-    inactive.superseded_by = Some(Serial::generate().unwrap());
-    inactive.valid_until = Some(env.days_from_today(-1));
-    mark_upgraded(&env, &inactive).await;
-    add("inactive", inactive.serial.clone());
+    let superseded = env.add_serial(&ana, "SAE", "6.0", Plan::Subscription, Some(5)).await;
+    add("superseded", env.mark_upgraded(&superseded, 5).await.serial);
+    let inactive = env.add_serial(&ana, "SAE", "5.0", Plan::Subscription, Some(-1)).await;
+    add("inactive", env.mark_upgraded(&inactive, -1).await.serial);
     add("luis", env.add_serial(&luis, "SAE", "7.0", Plan::Subscription, Some(10)).await.serial);
     let catalog = CatalogCache::load(&env.store).await;
     let app = App { store: env.store.clone(), settings: env.settings.clone(), catalog };
     let token = env.session_for(&ana).await;
     World { env, app, token, serials }
-}
-
-async fn mark_upgraded(env: &TestEnv, sub: &shared::domain::Subscription) {
-    use aws_sdk_dynamodb::types::AttributeValue::S;
-    env.store
-        .client()
-        .update_item()
-        .table_name(env.store.table())
-        .key("pk", S(format!("ACCOUNT#{}", sub.account)))
-        .key("sk", S(format!("SERIAL#{}", sub.serial)))
-        .update_expression("SET superseded_by = :by, valid_until = :until")
-        .expression_attribute_values(":by", S(sub.superseded_by.as_ref().unwrap().to_string()))
-        .expression_attribute_values(":until", S(sub.valid_until.unwrap().to_string()))
-        .send()
-        .await
-        .unwrap();
 }
 
 impl World {

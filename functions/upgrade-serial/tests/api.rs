@@ -190,20 +190,7 @@ async fn refusals_follow_the_contract() {
 
     // An inactive serial (upgraded, last day passed) cannot be upgraded again.
     let inactive = w.env.add_serial(&w.email, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
-    use aws_sdk_dynamodb::types::AttributeValue::S;
-    w.env
-        .store
-        .client()
-        .update_item()
-        .table_name(w.env.store.table())
-        .key("pk", S(format!("ACCOUNT#{}", w.email)))
-        .key("sk", S(format!("SERIAL#{}", inactive.serial)))
-        .update_expression("SET superseded_by = :by, valid_until = :until")
-        .expression_attribute_values(":by", S(Serial::generate().unwrap().to_string()))
-        .expression_attribute_values(":until", S(w.env.days_from_today(-1).to_string()))
-        .send()
-        .await
-        .unwrap();
+    w.env.mark_upgraded(&inactive, -1).await;
     let (status, body) = w.upgrade("upgrade", inactive.serial.as_str()).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (409, "not_active"));
 }

@@ -108,13 +108,7 @@ async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
     let (env, app, email) = world().await;
     let superseded = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(9)).await;
     let until = env.days_from_today(9).to_string();
-    set(
-        &env,
-        &superseded,
-        "SET superseded_by = :by, valid_until = :until",
-        &[(":by", Serial::generate().unwrap().to_string()), (":until", until.clone())],
-    )
-    .await;
+    env.mark_upgraded(&superseded, 9).await;
     let (status, body) = validate(&app, "validate", superseded.serial.as_str(), COMPANY).await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "superseded");
@@ -122,13 +116,7 @@ async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
 
     let inactive = env.add_serial(&email, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
     let past = env.days_from_today(-1).to_string();
-    set(
-        &env,
-        &inactive,
-        "SET superseded_by = :by, valid_until = :until",
-        &[(":by", Serial::generate().unwrap().to_string()), (":until", past.clone())],
-    )
-    .await;
+    env.mark_upgraded(&inactive, -1).await;
     let (status, body) = validate(&app, "validate", inactive.serial.as_str(), COMPANY).await;
     assert_eq!(status, 200, "the program must hear that it has to stop");
     assert_eq!(body["status"], "inactive");

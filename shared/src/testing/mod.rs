@@ -160,6 +160,28 @@ impl TestEnv {
         token.secret
     }
 
+    /// Marks `sub` as an upgrade leaves it: superseded by a new serial number, usable
+    /// until `days_from_today` (negative: already inactive). Returns the stored state.
+    pub async fn mark_upgraded(&self, sub: &Subscription, days_from_today: i64) -> Subscription {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let mut upgraded = sub.clone();
+        upgraded.superseded_by = Some(Serial::generate().unwrap());
+        upgraded.valid_until = Some(self.days_from_today(days_from_today));
+        self.store
+            .client()
+            .update_item()
+            .table_name(self.store.table())
+            .key("pk", S(format!("ACCOUNT#{}", sub.account)))
+            .key("sk", S(format!("SERIAL#{}", sub.serial)))
+            .update_expression("SET superseded_by = :by, valid_until = :until")
+            .expression_attribute_values(":by", S(upgraded.superseded_by.as_ref().unwrap().to_string()))
+            .expression_attribute_values(":until", S(upgraded.valid_until.unwrap().to_string()))
+            .send()
+            .await
+            .unwrap();
+        upgraded
+    }
+
     /// Mails moto received for `to`, oldest first.
     pub fn mails_to(&self, to: &str) -> Vec<SentMail> {
         sent_mails().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect()
