@@ -582,7 +582,7 @@ def size_of(path):
 
 
 def fmt_size(b):
-    return "n/a" if b is None else f"{b / 1024 / 1024:.2f} MB"
+    return "n/a" if b is None else f"{b / 1024 / 1024:.2f} MiB"
 
 
 def cold_events(fx_token=None):
@@ -774,7 +774,7 @@ def write_report(args, cold, warm, rss, base, argon):
         lines.append(f"| {label} | {fmt_size(arm)} | {fmt_size(x86)} | {fmt_ms(init)} ms | {fmt_ms(med)} ms | {ratio} | "
                      f"{fmt_ms(cpu)} ms | "
                      f"{fmt_ms(real) + ' ms' if real is not None else '-'} | {calls} | "
-                     f"{'n/a' if peak is None else f'{peak:.1f} MB'} |")
+                     f"{'n/a' if peak is None else f'{peak:.1f} MiB'} |")
     lines.append("")
     lines.append(f"Warm, {args.warm} invocations per route on one process, against DynamoDB Local and moto; "
                  f"the hello-world's median through the same Runtime API is {fmt_ms(statistics.median(base))} ms "
@@ -818,7 +818,7 @@ def write_report(args, cold, warm, rss, base, argon):
                  f"{'yes' if not missed else 'no'} |")
     peaks = {n: v for n, v in rss.items() if n != "hello" and v is not None}
     top = max(peaks, key=peaks.get)
-    lines.append(f"| peak RSS under 32 MB | worst {peaks[top]:.1f} MB (`{top}`) | "
+    lines.append(f"| peak RSS under 32 MB | worst {peaks[top]:.1f} MiB (`{top}`) | "
                  f"{'yes' if peaks[top] < 32 else 'no'} |")
     non_login = [w for w in warm if w["function"] != "login" and w["own_ok"]]
     wo = max(non_login, key=lambda w: w["own_p50"])
