@@ -13,7 +13,7 @@ help: ## list the targets
 	@echo "make targets:"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 10
 
-dev: ## run the portal locally: emulators, demo data, functions on :9000, web page on :5173 (Ctrl-C stops all)
+dev: ## run the portal locally: emulators, demo data, API on :3000 (functions on :9000), web page on :5173 (Ctrl-C stops all)
 	@scripts/dev.sh
 
 test: ## fmt, clippy, tests against throw-away emulators, template lint (what CI runs)

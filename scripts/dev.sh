@@ -4,6 +4,9 @@
 #   - moto (SES v2, the local mailbox) on 127.0.0.1:5005; read it with `make mail`
 #   - the table and the demo data (portal-admin init, seed-demo)
 #   - the functions under `cargo lambda watch` on 127.0.0.1:9000 (rebuilt on change)
+#   - the local API gateway on 127.0.0.1:3000 (scripts/gateway.py): the API at its
+#     production paths, as API Gateway serves it, in front of watch
+#   - the web page (Vite) on 127.0.0.1:5173, its /api/* sent to the gateway
 # Settings: scripts/local.env, the one place for them (the ports come from its URLs).
 # Ctrl-C, or any exit, stops everything this script started, by PID.
 set -euo pipefail
@@ -17,6 +20,7 @@ ENV_FILE="$ROOT/scripts/local.env"
 STATE="$ROOT/.local/stack" # same as `scripts/stack.sh status|stop` without --state
 WATCH_ADDRESS=127.0.0.1
 WATCH_PORT=9000
+GATEWAY_PORT=3000 # the port of `sam local start-api`
 WEB_PORT=5173
 
 say() { printf '[dev] %s\n' "$*"; }
@@ -37,7 +41,8 @@ MOTO_PORT="$(port_of "$AWS_ENDPOINT_URL_SESV2")"
 
 # Refuse to start over something else.
 busy=0
-for p in "$DYNAMODB_PORT:DynamoDB Local" "$MOTO_PORT:moto" "$WATCH_PORT:cargo lambda watch" "$WEB_PORT:the web page (Vite)"; do
+for p in "$DYNAMODB_PORT:DynamoDB Local" "$MOTO_PORT:moto" "$WATCH_PORT:cargo lambda watch" \
+  "$GATEWAY_PORT:the local API gateway" "$WEB_PORT:the web page (Vite)"; do
   if stack_port_in_use "${p%%:*}"; then
     printf '[dev] ERROR: port %s (for %s) is already in use on 127.0.0.1.\n' "${p%%:*}" "${p#*:}" >&2
     busy=1
@@ -63,6 +68,7 @@ cleanup() {
   echo
   say "stopping..."
   stop_web_dev
+  stack_stop_one "$STATE" gateway gateway.py
   if [[ -n "$WATCH_PID" ]] && stack_alive "$WATCH_PID"; then
     stack_kill_tree "$WATCH_PID"
     say "stopped cargo lambda watch (pid $WATCH_PID)"
@@ -77,14 +83,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # ---- the web page: Vite's dev server on 127.0.0.1:$WEB_PORT (PORTAL_URL in local.env),
-# proxying /api/<route> to the functions under cargo lambda watch.
+# proxying /api/<route> to the local API gateway, which hands it to the functions.
 start_web_dev() {
   if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
     say "installing the web page's packages (npm ci, first run only)..."
     (cd web && npm ci --no-audit --no-fund --loglevel=error)
   fi
   stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$WEB_PORT" \
-    PORTAL_API_URL="http://$WATCH_ADDRESS:$WATCH_PORT" VITE_VENDOR_NAME="$VENDOR_NAME" \
+    PORTAL_API_URL="http://127.0.0.1:$GATEWAY_PORT" VITE_VENDOR_NAME="$VENDOR_NAME" \
     node "$ROOT/web/node_modules/vite/bin/vite.js" "$ROOT/web"
   stack_wait "$STATE" web "http://127.0.0.1:$WEB_PORT/" 60
 }
@@ -120,32 +126,38 @@ DEMO_EMAIL="${DEMO_EMAIL:-ana@example.com}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-<demo password printed above>}"
 
 say "building the functions (cargo build; the first time takes a few minutes)..."
-cargo build -q $(for f in functions/*/; do printf -- '-p %s ' "$(basename "$f")"; done)
+FUNCTION_PACKAGES=()
+for f in functions/*/; do FUNCTION_PACKAGES+=(-p "$(basename "$f")"); done
+cargo build -q "${FUNCTION_PACKAGES[@]}"
+# The gateway starts before watch (which runs last, in the foreground): a request that
+# comes before watch is up waits a few seconds for it, then gets a 502.
+stack_start_gateway "$STATE" gateway "$GATEWAY_PORT" "http://$WATCH_ADDRESS:$WATCH_PORT"
 start_web_dev
 
-API="http://$WATCH_ADDRESS:$WATCH_PORT/lambda-url"
+API="http://127.0.0.1:$GATEWAY_PORT"
+# The routes as the gateway reads them from template.yaml: "METHOD PATH FUNCTION" lines.
+ROUTES="$("$STACK_PY" "$ROOT/scripts/gateway.py" --list-routes --template "$ROOT/template.yaml" |
+  awk -v api="$API" '{ printf "   %-4s %s%-34s (%s)\n", $1, api, $2, $3 }')"
 # shellcheck disable=SC2001 # indent every line
 SEED_INDENTED="$(sed 's/^/   /' <<<"$SEED_OUT")"
 cat <<INFO
 
 ==================================================================== serial portal, local
- Web page:        http://127.0.0.1:$WEB_PORT/  (log in with the demo login below)
- API (cargo lambda watch, rebuilt when the code changes):
-   POST $API/login/login
-   POST $API/login/logout
-   POST $API/recover-password/password-reset
-   POST $API/recover-password/password-reset/confirm
-   GET  $API/list-subscriptions/subscriptions
-   POST $API/upgrade-serial/subscriptions/{serial}/upgrade
-   POST $API/validate-serial/serials/{serial}/validate
+ API:             $API  (the production paths, routed by template.yaml as API Gateway
+                  does; the functions under cargo lambda watch, rebuilt when the code changes)
+$ROUTES
+ Web page:        http://127.0.0.1:$WEB_PORT/  (log in with the demo login below; its /api/* goes to the API)
+ Functions:       http://$WATCH_ADDRESS:$WATCH_PORT/lambda-url/<function><route> still works (cargo lambda
+                  watch itself: routeKey \$default, no path parameters, sourceIp always 127.0.0.1)
  DynamoDB Local:  $AWS_ENDPOINT_URL_DYNAMODB  (table $TABLE_NAME, data in .local/dynamodb)
  moto (SES v2):   $AWS_ENDPOINT_URL_SESV2  (sent mail: make mail)
- Logs:            .local/stack/*.log
+ Logs:            .local/stack/*.log  (the API's requests: .local/stack/gateway.log)
  Demo login (portal-admin seed-demo):
 $SEED_INDENTED
  Try:
-   curl -s -X POST $API/login/login -H 'content-type: application/json' \\
+   curl -s -X POST $API/login -H 'content-type: application/json' \\
      -d '{"email":"$DEMO_EMAIL","password":"$DEMO_PASSWORD"}'
+   (add --interface 127.0.0.2 to call from another address: the functions see it as sourceIp)
  Ctrl-C stops everything.
 ==========================================================================================
 

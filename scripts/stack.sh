@@ -128,6 +128,25 @@ stack_start_moto() {
   stack_log "moto starting on 127.0.0.1:$port (pid $(cat "$state/moto.pid"), log ${state#"$STACK_ROOT"/}/moto.log)"
 }
 
+# stack_start_gateway STATE NAME PORT INVOKE_URL : the local API gateway (scripts/gateway.py)
+# on 127.0.0.1:PORT, serving template.yaml's routes through the Invoke API at INVOKE_URL
+# (cargo lambda watch). It may start before watch: a request waits a few seconds for
+# watch to accept connections, then gets a 502. Waits until the gateway answers.
+stack_start_gateway() {
+  local state="$1" name="$2" port="$3" invoke_url="$4"
+  if stack_port_in_use "$port"; then
+    stack_err "port $port is already in use: something else listens on 127.0.0.1:$port (the local API gateway's port)."
+    return 1
+  fi
+  mkdir -p "$state"
+  echo "$port" >"$state/$name.port"
+  stack_spawn "$state" "$name" "$STACK_PY" "$STACK_ROOT/scripts/gateway.py" \
+    --host 127.0.0.1 --port "$port" --invoke-url "$invoke_url" --template "$STACK_ROOT/template.yaml"
+  stack_log "local API gateway starting on 127.0.0.1:$port, in front of $invoke_url (pid $(cat "$state/$name.pid"), log ${state#"$STACK_ROOT"/}/$name.log)"
+  # Any answer counts, so its 404 for / says it is up.
+  stack_wait "$state" "$name" "http://127.0.0.1:$port/" 20
+}
+
 # stack_wait STATE NAME URL TIMEOUT_SECONDS : wait until URL answers; fail early if the
 # process died, and show the end of its log.
 stack_wait() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the whole check of the serial portal, as CI runs it.
-#   1. tools (scripts/tools.sh; installs nothing when the pinned versions are there)
+#   1. tools (scripts/tools.sh; installs nothing when the pinned versions are there), then
+#      the local API gateway's own test (scripts/gateway_test.py, no Rust, a few seconds)
 #   2. throw-away emulators on free ports: DynamoDB Local in memory, a fresh moto
 #   3. cargo fmt --check, cargo clippy -D warnings, cargo test (against the emulators)
 #   4. scripts/fuzz.sh --short: schemathesis from openapi.yaml against the functions under
@@ -121,17 +122,22 @@ sam_validate() {
   need_template && "$VENV_BIN/sam" validate --lint --region "$AWS_REGION" --template template.yaml
 }
 
-# ---- the web page: typecheck, unit tests, build, then headless Chromium against the
-# functions under `cargo lambda watch` and `vite preview`, on the emulators above, with a
-# freshly seeded table of its own (the browser tests change the demo data).
+# ---- the web page: typecheck, unit tests, build, then headless Chromium against
+# `vite preview`, whose /api/* goes through the local API gateway to the functions under
+# `cargo lambda watch` (as under make dev), on the emulators above, with a freshly seeded
+# table of its own (the browser tests change the demo data).
 web_checks() {
   (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
 }
 
 web_e2e() {
-  local watch_port web_port env_file="$STATE/web-e2e.env" rc
+  local watch_port web_port gateway_port env_file="$STATE/web-e2e.env" rc
   watch_port="$(stack_free_port)"
   web_port="$(stack_free_port)"
+  gateway_port="$(stack_free_port)"
+  # Free now but not yet taken: three picks may coincide.
+  while [[ "$web_port" == "$watch_port" ]]; do web_port="$(stack_free_port)"; done
+  while [[ "$gateway_port" == "$watch_port" || "$gateway_port" == "$web_port" ]]; do gateway_port="$(stack_free_port)"; done
   sh "$ROOT/web/scripts/ensure-chromium.sh"
   # scripts/local.env, pointed at the throw-away emulators, a fresh table and this page.
   sed -e "s#^TABLE_NAME=.*#TABLE_NAME=portal-web-e2e#" \
@@ -139,20 +145,23 @@ web_e2e() {
     -e "s#^AWS_ENDPOINT_URL_SESV2=.*#AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT#" \
     -e "s#^PORTAL_URL=.*#PORTAL_URL=http://127.0.0.1:$web_port#" \
     "$ROOT/scripts/local.env" >"$env_file"
+  # shellcheck source=scripts/local.env # (a copy of it, written just above)
   (set -a && source "$env_file" && set +a &&
     cargo run -q -p portal-admin -- init && cargo run -q -p portal-admin -- seed-demo)
   export PATH="$VENV_BIN:$PATH"
   stack_spawn "$STATE" web-watch cargo lambda watch --ignore-changes \
     --invoke-address 127.0.0.1 --invoke-port "$watch_port" --env-file "$env_file"
-  stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$web_port" \
-    PORTAL_API_URL="http://127.0.0.1:$watch_port" \
-    node "$ROOT/web/node_modules/vite/bin/vite.js" preview "$ROOT/web"
   set +e
-  stack_wait "$STATE" web "http://127.0.0.1:$web_port/" 60 &&
+  stack_start_gateway "$STATE" web-gateway "$gateway_port" "http://127.0.0.1:$watch_port" &&
+    stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$web_port" \
+      PORTAL_API_URL="http://127.0.0.1:$gateway_port" \
+      node "$ROOT/web/node_modules/vite/bin/vite.js" preview "$ROOT/web" &&
+    stack_wait "$STATE" web "http://127.0.0.1:$web_port/" 60 &&
     (cd "$ROOT/web" && WEB_URL="http://127.0.0.1:$web_port" MOTO_URL="http://127.0.0.1:$MOTO_PORT" npm run e2e)
   rc=$?
   set -e
   stack_stop_one "$STATE" web vite
+  stack_stop_one "$STATE" web-gateway gateway.py
   stack_stop_one "$STATE" web-watch "lambda watch"
   return "$rc"
 }
@@ -164,6 +173,7 @@ step_web_e2e() {
 # -------------------------------------------------------------------------------
 
 step "tools" "$ROOT/scripts/tools.sh"
+step "local gateway" "$VENV_BIN/python" "$ROOT/scripts/gateway_test.py"
 step "emulators (DynamoDB Local, moto)" start_emulators
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings

@@ -1,5 +1,6 @@
-//! The product catalog, read once per cold start and refreshed at most every [`REFRESH`]
-//! (a vendor publishing a new version sees it offered within minutes), never per request.
+//! The product catalog, read on first use (nothing at cold start but building clients)
+//! and refreshed at most every [`REFRESH`] (a vendor publishing a new version sees it
+//! offered within minutes), never per request.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,16 +18,6 @@ pub struct CatalogCache {
 }
 
 impl CatalogCache {
-    /// Loads the catalog at cold start. If the store is unreachable now, the first request
-    /// tries again (and answers 503 if it still cannot), instead of the function dying.
-    pub async fn load(store: &impl CatalogReader) -> Self {
-        let cache = CatalogCache::default();
-        if let Err(e) = cache.get(store).await {
-            tracing::warn!(error = %e, "catalog not loaded at start; the first request will retry");
-        }
-        cache
-    }
-
     /// The catalog; reloads it when stale. A failed reload keeps the loaded one.
     pub async fn get(&self, store: &impl CatalogReader) -> StoreResult<Arc<Catalog>> {
         if let Some((catalog, at)) = self.inner.read().await.as_ref() {

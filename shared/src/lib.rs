@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod mail;
+pub mod outbox;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,16 +1,19 @@
-//! How a serial is shown to its owner (SPEC's `Item`), shared by the list and the upgrade.
+//! How a serial is shown to its owner (the `Subscription` schema of `openapi.yaml`),
+//! shared by the list and the upgrade.
 
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::domain::{BillingPeriod, Catalog, NoUpgradeReason, Plan, SerialStatus, Subscription, Terms, UpgradeOffer};
+use crate::domain::{
+    BillingPeriod, Catalog, NoUpgradeReason, Plan, SerialStatus, Subscription, SystemCode, Terms, UpgradeOffer,
+};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SubscriptionView {
     pub serial: String,
-    pub system: String,
+    pub system: SystemCode,
     pub system_name: String,
     pub version: String,
     pub users: u32,

@@ -1,20 +1,25 @@
 //! `DynamoStore` against DynamoDB Local: every access pattern of `shared::store`, the
-//! number of DynamoDB calls the store promises, concurrent writers, items of unexpected
-//! shape and an unreachable endpoint. Each test has its own table (`TestEnv`).
+//! number of DynamoDB calls the store promises (counted by `env.calls`, an interceptor on
+//! `env.store`'s client), concurrent writers, items of unexpected shape and an unreachable
+//! endpoint. Each test has its own table (`TestEnv`). Keys come from
+//! `shared::store::keys`; raw items are read with `env.raw`, which is not counted.
 
 use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use shared::domain::token::{issue_token, TokenDigest};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use shared::domain::token::{issue_token, random_id, TokenDigest};
 use shared::domain::{
-    Account, BillingPeriod, Plan, Product, Serial, Subscription, Terms, TermsAcceptance, Upgrade, Version,
+    Account, AccountId, BillingPeriod, Credentials, Email, Plan, Product, Serial, Subscription, SystemCode, Terms,
+    TermsAcceptance, Upgrade, Version,
 };
+use shared::mail::Mail;
+use shared::outbox::PendingMail;
 use shared::store::{
-    Accounts, AdminStore, AttemptReservation, CatalogReader, DynamoStore, LoginAttempts, MailOutbox, PasswordResets,
-    PendingMail, ResetToken, SerialValidation, Session, Sessions, StoreError, SubscriptionReader, TermsRecord,
-    UpgradeCommitError, UpgradeWriter, LOCK_MINUTES, MAX_FAILED_LOGINS,
+    keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, LoginAttempts,
+    Logins, MailOutbox, PasswordResets, ResetToken, SerialValidation, SerialWriter, Session, Sessions, StoreError,
+    SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter, LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{hasher, TestEnv};
 
@@ -29,26 +34,14 @@ fn av(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-/// The item at `pk`/`sk`, read straight from the table (strongly consistent).
-async fn raw_get(env: &TestEnv, pk: &str, sk: &str) -> Option<Item> {
-    env.store
-        .client()
-        .get_item()
-        .table_name(env.store.table())
-        .key("pk", av(pk))
-        .key("sk", av(sk))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("raw GetItem")
-        .item
+/// A client of the test's table whose calls are not counted in `env.calls`.
+fn uncounted(env: &TestEnv) -> aws_sdk_dynamodb::Client {
+    shared::aws::dynamodb(&env.sdk)
 }
 
-/// The sort keys of every item of one partition.
+/// The sort keys of every item of one partition (strongly consistent, not counted).
 async fn raw_sort_keys(env: &TestEnv, pk: &str) -> Vec<String> {
-    let out = env
-        .store
-        .client()
+    let out = uncounted(env)
         .query()
         .table_name(env.store.table())
         .key_condition_expression("pk = :pk")
@@ -64,20 +57,27 @@ async fn raw_sort_keys(env: &TestEnv, pk: &str) -> Vec<String> {
         .collect()
 }
 
+/// Deletes the item at `key` behind the store's back (not counted).
+async fn raw_delete(env: &TestEnv, key: &Key) {
+    uncounted(env)
+        .delete_item()
+        .table_name(env.store.table())
+        .set_key(Some(key.item()))
+        .send()
+        .await
+        .expect("raw DeleteItem");
+}
+
 fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-fn account_pk(email: &str) -> String {
-    format!("ACCOUNT#{email}")
+fn system(code: &str) -> SystemCode {
+    SystemCode::parse(code).unwrap()
 }
 
-fn serial_sk(serial: &Serial) -> String {
-    format!("SERIAL#{serial}")
-}
-
-fn claim_pk(serial: &Serial) -> String {
-    format!("SERIAL#{serial}")
+fn new_account_id() -> AccountId {
+    AccountId::generate().unwrap()
 }
 
 /// An instant without sub-second part: what epoch-second attributes keep.
@@ -85,26 +85,40 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap()
 }
 
-async fn new_session(env: &TestEnv, email: &str, expires_at: DateTime<Utc>) -> Session {
+/// An instant to the microsecond: what the outbox keeps of a mail's creation time (its
+/// sort key is fixed-width RFC 3339 with microseconds).
+fn whole_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+async fn new_session(env: &TestEnv, account: &AccountId, expires_at: DateTime<Utc>) -> Session {
     let session = Session {
         digest: issue_token().unwrap().digest,
-        account: email.to_string(),
+        id: random_id().unwrap(),
+        account: account.clone(),
+        created_at: Utc::now(),
         expires_at: whole_seconds(expires_at),
+        source_ip: "203.0.113.10".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) PortalTest/1.0".into(),
     };
     env.store.create_session(&session).await.unwrap();
     session
 }
 
-fn granted(r: AttemptReservation) -> Account {
+fn granted(r: AttemptReservation) -> Credentials {
     match r {
-        AttemptReservation::Granted(account) => account,
+        AttemptReservation::Granted(credentials) => credentials,
         other => panic!("expected the attempt to be granted, got {other:?}"),
     }
 }
 
+async fn credentials(env: &TestEnv, email: &Email) -> Credentials {
+    env.store.credentials(email).await.unwrap().unwrap_or_else(|| panic!("{email} logs in"))
+}
+
 fn sae() -> Product {
     Product {
-        system: "SAE".into(),
+        system: system("SAE"),
         name: "Aspel SAE".into(),
         latest_version: Version::parse("8.0").unwrap(),
         terms: Terms { version: "2022-10".into(), text: "Términos de la actualización".into() },
@@ -116,11 +130,11 @@ fn accepted() -> TermsAcceptance {
 }
 
 /// A SAE 7.0 monthly subscription, paid until `next_payment_on`, never activated.
-fn sae7(email: &str, next_payment_on: NaiveDate) -> Subscription {
+fn sae7(account: &AccountId, next_payment_on: NaiveDate) -> Subscription {
     Subscription {
         serial: Serial::generate().unwrap(),
-        account: email.to_string(),
-        system: "SAE".into(),
+        account: account.clone(),
+        system: system("SAE"),
         version: Version::parse("7.0").unwrap(),
         users: 2,
         plan: Plan::Subscription,
@@ -146,24 +160,24 @@ fn terms_record(at: DateTime<Utc>) -> TermsRecord {
     }
 }
 
-fn mail_for(upgrade: &Upgrade, created_at: DateTime<Utc>) -> PendingMail {
-    PendingMail {
-        id: upgrade.new.serial.to_string(),
-        to: upgrade.new.account.clone(),
+/// The mail announcing `upgrade` to `to`, created at `created_at` (to the microsecond).
+fn mail_for(upgrade: &Upgrade, to: &Email, created_at: DateTime<Utc>) -> PendingMail {
+    let mail = Mail {
+        to: to.to_string(),
         subject: "Actualización de versión para tu sistema Aspel SAE".into(),
         text: format!("Tu nuevo número de serie es {}", upgrade.new.serial),
         html: format!("<p>Tu nuevo número de serie es <strong>{}</strong></p>", upgrade.new.serial),
-        created_at,
-    }
+    };
+    PendingMail::new(upgrade.new.serial.to_string(), mail, whole_micros(created_at))
 }
 
-/// Adds an upgradable SAE 7.0 serial to `email` and commits its upgrade, the mail dated
+/// Adds an upgradable SAE 7.0 serial to `owner` and commits its upgrade, the mail dated
 /// `mail_created_at`.
-async fn upgraded(env: &TestEnv, email: &str, mail_created_at: DateTime<Utc>) -> (Upgrade, PendingMail) {
-    let old = sae7(email, env.days_from_today(20));
+async fn upgraded(env: &TestEnv, owner: &Account, mail_created_at: DateTime<Utc>) -> (Upgrade, PendingMail) {
+    let old = sae7(&owner.id, env.days_from_today(20));
     env.store.add_subscription(&old).await.unwrap();
     let up = upgrade_of(env, &old, Serial::generate().unwrap());
-    let mail = mail_for(&up, mail_created_at);
+    let mail = mail_for(&up, &owner.email, mail_created_at);
     env.store.commit_upgrade(&up, &terms_record(Utc::now()), &mail).await.unwrap();
     (up, mail)
 }
@@ -176,16 +190,38 @@ fn sorted(mut subs: Vec<Subscription>) -> Vec<Subscription> {
 // ------------------------------------------------------------------ accounts
 
 #[tokio::test]
-async fn an_account_is_read_in_one_call_and_an_unknown_email_is_none() {
+async fn an_account_is_read_by_its_id_in_one_call_and_an_unknown_id_is_none() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
     let added = env.add_account(&email, PASSWORD, COMPANY).await;
 
-    let before = env.store.calls();
-    let found = env.store.account(&email).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one GetItem");
-    assert_eq!(found, Some(added));
-    assert_eq!(env.store.account(&env.email("nobody")).await.unwrap(), None);
+    let before = env.calls.now();
+    let found = env.store.account(&added.id).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one GetItem");
+    assert_eq!(found, Some(added.clone()));
+    assert_eq!(found.unwrap().email, email);
+    assert_eq!(env.store.account(&new_account_id()).await.unwrap(), None);
+    let profile = env.raw(&keys::profile(&added.id)).await.expect("the profile item");
+    assert_eq!(profile.get("password_hash"), None, "the password hash lives with the login, not the profile");
+}
+
+#[tokio::test]
+async fn credentials_are_read_by_email_in_one_call_and_an_unknown_email_is_none() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let added = env.add_account(&email, PASSWORD, COMPANY).await;
+
+    let before = env.calls.now();
+    let found = env.store.credentials(&email).await.unwrap().expect("the e-mail logs in");
+    assert_eq!(env.calls.since(before).calls, 1, "one GetItem of the login item");
+    assert_eq!(found.account, added.id, "the login points at the account");
+    assert_eq!(found.email, email);
+    assert!(hasher().verify(PASSWORD, &found.password_hash));
+    assert_eq!((found.failed_logins, found.locked_until), (0, None));
+    // The e-mail as typed: trimmed and case-folded by Email::parse, the same login.
+    let typed = Email::parse(&format!("  {}  ", email.as_str().to_uppercase())).unwrap();
+    assert_eq!(env.store.credentials(&typed).await.unwrap(), Some(found));
+    assert_eq!(env.store.credentials(&env.email("nobody")).await.unwrap(), None);
 }
 
 // ------------------------------------------------------------------ login attempts
@@ -196,25 +232,29 @@ async fn a_login_attempt_for_an_unknown_email_is_no_account_and_creates_nothing(
     let email = env.email("nobody");
     let r = env.store.reserve_login_attempt(&email, Utc::now()).await.unwrap();
     assert_eq!(r, AttemptReservation::NoAccount);
-    assert!(raw_get(&env, &account_pk(&email), "PROFILE").await.is_none(), "no account item appeared");
+    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "no login item appeared");
     env.store.login_failed(&email, Utc::now()).await.unwrap();
-    assert!(raw_get(&env, &account_pk(&email), "PROFILE").await.is_none(), "login_failed created nothing either");
+    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "login_failed created nothing either");
 }
 
 #[tokio::test]
 async fn five_attempts_are_granted_then_the_account_is_locked() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let added = env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     for n in 1..=MAX_FAILED_LOGINS {
-        let before = env.store.calls();
-        let account = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
-        assert_eq!(env.store.calls() - before, 1, "one UpdateItem per attempt");
-        assert_eq!(account.email, email, "the reservation returns the account");
-        assert_eq!(account.company, COMPANY);
-        assert_eq!(account.failed_logins, n, "attempt {n} is counted before the password is checked");
+        let before = env.calls.now();
+        let credentials = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
+        assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem per attempt");
+        assert_eq!(credentials.email, email, "the reservation returns the login's credentials");
+        assert_eq!(credentials.account, added.id, "and the account they log in to");
+        assert!(hasher().verify(PASSWORD, &credentials.password_hash), "with the hash to check");
+        assert_eq!(credentials.failed_logins, n, "attempt {n} is counted before the password is checked");
     }
+    // The company is on the profile the credentials point at.
+    let account = env.store.account(&added.id).await.unwrap().unwrap();
+    assert_eq!(account.company, COMPANY);
     let sixth = env.store.reserve_login_attempt(&email, now).await.unwrap();
     assert_eq!(sixth, AttemptReservation::Locked(now + Duration::minutes(LOCK_MINUTES)));
 }
@@ -245,17 +285,17 @@ async fn login_failed_locks_only_at_the_limit_and_for_fifteen_minutes() {
     for n in 1..MAX_FAILED_LOGINS {
         granted(env.store.reserve_login_attempt(&email, t0).await.unwrap());
         env.store.login_failed(&email, t0).await.unwrap();
-        let account = env.store.account(&email).await.unwrap().unwrap();
-        assert_eq!(account.locked_until, None, "no lock after {n} failures");
-        assert_eq!(account.failed_logins, n);
+        let login = credentials(&env, &email).await;
+        assert_eq!(login.locked_until, None, "no lock after {n} failures");
+        assert_eq!(login.failed_logins, n);
     }
     granted(env.store.reserve_login_attempt(&email, t0).await.unwrap());
-    let before = env.store.calls();
+    let before = env.calls.now();
     env.store.login_failed(&email, t0).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1);
+    assert_eq!(env.calls.since(before).calls, 1);
     let until = t0 + Duration::minutes(LOCK_MINUTES);
-    let account = env.store.account(&email).await.unwrap().unwrap();
-    assert_eq!(account.locked_until, Some(until), "the fifth failure locks for {LOCK_MINUTES} minutes");
+    let login = credentials(&env, &email).await;
+    assert_eq!(login.locked_until, Some(until), "the fifth failure locks for {LOCK_MINUTES} minutes");
 
     for later in [Duration::seconds(1), Duration::minutes(14)] {
         assert_eq!(
@@ -293,14 +333,14 @@ async fn login_succeeded_starts_the_count_again() {
         env.store.login_failed(&email, now).await.unwrap();
     }
     granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
-    let before = env.store.calls();
+    let before = env.calls.now();
     env.store.login_succeeded(&email).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1);
-    let account = env.store.account(&email).await.unwrap().unwrap();
-    assert_eq!((account.failed_logins, account.locked_until), (0, None));
+    assert_eq!(env.calls.since(before).calls, 1);
+    let login = credentials(&env, &email).await;
+    assert_eq!((login.failed_logins, login.locked_until), (0, None));
     for n in 1..=MAX_FAILED_LOGINS {
-        let account = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
-        assert_eq!(account.failed_logins, n, "five fresh attempts after a success");
+        let login = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
+        assert_eq!(login.failed_logins, n, "five fresh attempts after a success");
     }
 }
 
@@ -309,17 +349,24 @@ async fn login_succeeded_starts_the_count_again() {
 #[tokio::test]
 async fn a_session_is_created_in_one_call_and_found_by_its_digest_in_one_call() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
+    let ana = new_account_id();
     let now = Utc::now();
-    let before = env.store.calls();
-    let session = new_session(&env, &email, now + Duration::hours(12)).await;
-    assert_eq!(env.store.calls() - before, 1, "session and pointer in one TransactWriteItems");
+    let before = env.calls.now();
+    let session = new_session(&env, &ana, now + Duration::hours(12)).await;
+    assert_eq!(env.calls.since(before).calls, 1, "session and pointer in one TransactWriteItems");
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     let found = env.store.session(&session.digest, now).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "session check is one GetItem");
+    assert_eq!(env.calls.since(before).calls, 1, "session check is one GetItem");
     assert_eq!(found, Some(session.clone()));
-    assert!(raw_get(&env, &account_pk(&email), &format!("SESSION#{}", session.digest.as_str())).await.is_some());
+    assert!(env.raw(&keys::session(&session.digest)).await.is_some());
+    let pointer_key = keys::session_pointer(&ana, &session.id);
+    let pointer = env.raw(&pointer_key).await.expect("the account's pointer to the session");
+    assert_eq!(text(&pointer, "digest"), Some(session.digest.as_str()), "the pointer names the session");
+    assert!(
+        !pointer_key.pk.contains(session.digest.as_str()) && !pointer_key.sk.contains(session.digest.as_str()),
+        "the pointer's key holds the session id, not the digest: {pointer_key:?}"
+    );
     let unknown = TokenDigest::of("a token nobody was given");
     assert_eq!(env.store.session(&unknown, now).await.unwrap(), None);
 }
@@ -327,31 +374,32 @@ async fn a_session_is_created_in_one_call_and_found_by_its_digest_in_one_call() 
 #[tokio::test]
 async fn an_expired_session_is_none_although_its_item_is_still_there() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
+    let ana = new_account_id();
     let now = Utc::now();
-    let session = new_session(&env, &email, now + Duration::hours(1)).await;
+    let session = new_session(&env, &ana, now + Duration::hours(1)).await;
     let later = session.expires_at + Duration::seconds(1);
     assert_eq!(env.store.session(&session.digest, later).await.unwrap(), None);
-    let item = raw_get(&env, &format!("SESSION#{}", session.digest.as_str()), "SESSION").await;
+    let item = env.raw(&keys::session(&session.digest)).await;
     assert!(item.is_some(), "the item is still in the table (TTL deletes lazily)");
 
-    let expired = new_session(&env, &email, now - Duration::minutes(1)).await;
+    let expired = new_session(&env, &ana, now - Duration::minutes(1)).await;
     assert_eq!(env.store.session(&expired.digest, now).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn revoking_a_session_removes_it_and_its_account_pointer_only() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
+    let ana = new_account_id();
     let now = Utc::now();
-    let session = new_session(&env, &email, now + Duration::hours(1)).await;
-    let other = new_session(&env, &email, now + Duration::hours(1)).await;
+    let session = new_session(&env, &ana, now + Duration::hours(1)).await;
+    let other = new_session(&env, &ana, now + Duration::hours(1)).await;
 
     env.store.revoke_session(&session).await.unwrap();
     assert_eq!(env.store.session(&session.digest, now).await.unwrap(), None);
-    assert!(raw_get(&env, &format!("SESSION#{}", session.digest.as_str()), "SESSION").await.is_none());
-    assert!(raw_get(&env, &account_pk(&email), &format!("SESSION#{}", session.digest.as_str())).await.is_none());
-    assert_eq!(env.store.session(&other.digest, now).await.unwrap(), Some(other), "other sessions stay");
+    assert!(env.raw(&keys::session(&session.digest)).await.is_none());
+    assert!(env.raw(&keys::session_pointer(&ana, &session.id)).await.is_none());
+    assert_eq!(env.store.session(&other.digest, now).await.unwrap(), Some(other.clone()), "other sessions stay");
+    assert!(env.raw(&keys::session_pointer(&ana, &other.id)).await.is_some(), "with their pointers");
 }
 
 // ------------------------------------------------------------------ password resets
@@ -363,9 +411,9 @@ async fn three_reset_mails_in_any_hour_then_refused() {
     env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     for n in [0, 20, 40] {
-        let before = env.store.calls();
+        let before = env.calls.now();
         assert!(env.store.allow_reset_mail(&email, now + Duration::minutes(n)).await.unwrap(), "mail at minute {n}");
-        assert!(env.store.calls() - before <= 3, "at most three UpdateItems");
+        assert!(env.calls.since(before).calls <= 3, "at most three UpdateItems");
     }
     for n in [41, 59] {
         assert!(
@@ -396,7 +444,7 @@ async fn reset_mails_for_an_unknown_account_are_refused_and_create_nothing() {
     let env = TestEnv::new().await;
     let email = env.email("nobody");
     assert!(!env.store.allow_reset_mail(&email, Utc::now()).await.unwrap());
-    assert!(raw_get(&env, &account_pk(&email), "PROFILE").await.is_none());
+    assert!(env.raw(&keys::login_item(&email)).await.is_none());
 }
 
 #[tokio::test]
@@ -406,37 +454,41 @@ async fn a_reset_token_is_stored_by_digest_and_read_back() {
     let issued = issue_token().unwrap();
     let token = ResetToken {
         digest: issued.digest.clone(),
-        account: email.clone(),
+        account: new_account_id(),
+        email: email.clone(),
         issued_at: whole_seconds(Utc::now()),
         expires_at: whole_seconds(Utc::now() + Duration::minutes(30)),
         used: false,
     };
-    let before = env.store.calls();
+    let before = env.calls.now();
     env.store.put_reset_token(&token).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one PutItem");
+    assert_eq!(env.calls.since(before).calls, 1, "one PutItem");
     assert_eq!(env.store.reset_token(&issued.digest).await.unwrap(), Some(token));
+    assert!(env.raw(&keys::reset_token(&issued.digest)).await.is_some(), "keyed by the digest");
     assert!(
-        raw_get(&env, &format!("RESET#{}", issued.secret), "RESET").await.is_none(),
+        env.raw(&keys::reset_token(&TokenDigest::from_stored(issued.secret.clone()))).await.is_none(),
         "the secret itself is never a key"
     );
     assert_eq!(env.store.reset_token(&TokenDigest::of("unknown")).await.unwrap(), None);
 }
 
-async fn locked_account(env: &TestEnv, email: &str) {
-    env.add_account(email, PASSWORD, COMPANY).await;
+async fn locked_account(env: &TestEnv, email: &Email) -> Account {
+    let account = env.add_account(email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     for _ in 0..MAX_FAILED_LOGINS {
         granted(env.store.reserve_login_attempt(email, now).await.unwrap());
         env.store.login_failed(email, now).await.unwrap();
     }
-    let account = env.store.account(email).await.unwrap().unwrap();
-    assert!(account.locked_at(now).is_some(), "set-up: the account is locked");
+    assert!(credentials(env, email).await.locked_at(now).is_some(), "set-up: the login is locked");
+    account
 }
 
-async fn reset_token_for(env: &TestEnv, email: &str, expires_at: DateTime<Utc>) -> ResetToken {
+/// A reset token for `owner`'s login, mailed 30 minutes before `expires_at`.
+async fn reset_token_for(env: &TestEnv, owner: &Account, expires_at: DateTime<Utc>) -> ResetToken {
     let token = ResetToken {
         digest: issue_token().unwrap().digest,
-        account: email.to_string(),
+        account: owner.id.clone(),
+        email: owner.email.clone(),
         issued_at: whole_seconds(expires_at - Duration::minutes(30)),
         expires_at: whole_seconds(expires_at),
         used: false,
@@ -449,34 +501,34 @@ async fn reset_token_for(env: &TestEnv, email: &str, expires_at: DateTime<Utc>) 
 async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_revokes_every_session() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    let luis = env.email("luis");
-    locked_account(&env, &email).await;
+    let ana = locked_account(&env, &email).await;
+    let luis = new_account_id();
     let now = Utc::now();
     let mut sessions = Vec::new();
     for _ in 0..3 {
-        sessions.push(new_session(&env, &email, now + Duration::hours(12)).await);
+        sessions.push(new_session(&env, &ana.id, now + Duration::hours(12)).await);
     }
     let luis_session = new_session(&env, &luis, now + Duration::hours(12)).await;
-    let token = reset_token_for(&env, &email, now + Duration::minutes(30)).await;
+    let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
     let new_hash = hasher().hash("Nueva-clave-2026").unwrap();
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     env.store.complete_reset(&token, &new_hash, now).await.unwrap();
-    assert_eq!(env.store.calls() - before, 2, "Query session pointers, then one TransactWriteItems");
+    assert_eq!(env.calls.since(before).calls, 2, "Query session pointers, then one TransactWriteItems");
 
     let spent = env.store.reset_token(&token.digest).await.unwrap().unwrap();
     assert!(spent.used, "the token is spent");
-    let account = env.store.account(&email).await.unwrap().unwrap();
-    assert_eq!(account.password_hash, new_hash);
-    assert!(hasher().verify("Nueva-clave-2026", &account.password_hash));
-    assert!(!hasher().verify(PASSWORD, &account.password_hash));
-    assert_eq!((account.failed_logins, account.locked_until), (0, None), "the lock is cleared");
+    let login = credentials(&env, &email).await;
+    assert_eq!(login.password_hash, new_hash);
+    assert!(hasher().verify("Nueva-clave-2026", &login.password_hash));
+    assert!(!hasher().verify(PASSWORD, &login.password_hash));
+    assert_eq!((login.failed_logins, login.locked_until), (0, None), "the lock is cleared");
     for s in &sessions {
         assert_eq!(env.store.session(&s.digest, now).await.unwrap(), None, "every session is revoked");
+        assert!(env.raw(&keys::session_pointer(&ana.id, &s.id)).await.is_none(), "and its pointer");
     }
-    let left: Vec<_> =
-        raw_sort_keys(&env, &account_pk(&email)).await.into_iter().filter(|sk| sk.starts_with("SESSION#")).collect();
-    assert!(left.is_empty(), "no session pointer left: {left:?}");
+    let left = raw_sort_keys(&env, &keys::profile(&ana.id).pk).await;
+    assert_eq!(left, vec![keys::profile(&ana.id).sk], "no session pointer left in the account: {left:?}");
     assert_eq!(
         env.store.session(&luis_session.digest, now).await.unwrap(),
         Some(luis_session),
@@ -487,43 +539,69 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     let other_hash = hasher().hash("Otra-clave-2026").unwrap();
     let again = env.store.complete_reset(&token, &other_hash, now).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a spent token cannot be used again: {again:?}");
-    let account = env.store.account(&email).await.unwrap().unwrap();
-    assert_eq!(account.password_hash, new_hash, "the second attempt changed nothing");
+    assert_eq!(credentials(&env, &email).await.password_hash, new_hash, "the second attempt changed nothing");
 }
 
 #[tokio::test]
 async fn complete_reset_revokes_sessions_beyond_one_transaction() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     let mut sessions = Vec::new();
     for _ in 0..60 {
-        sessions.push(new_session(&env, &email, now + Duration::hours(12)).await);
+        sessions.push(new_session(&env, &ana.id, now + Duration::hours(12)).await);
     }
-    let token = reset_token_for(&env, &email, now + Duration::minutes(30)).await;
+    let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
     env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await.unwrap();
     for s in &sessions {
         assert_eq!(env.store.session(&s.digest, now).await.unwrap(), None);
     }
-    let keys = raw_sort_keys(&env, &account_pk(&email)).await;
-    assert_eq!(keys, vec!["PROFILE".to_string()], "only the profile is left");
+    let left = raw_sort_keys(&env, &keys::profile(&ana.id).pk).await;
+    assert_eq!(left, vec![keys::profile(&ana.id).sk], "only the profile is left");
 }
 
 #[tokio::test]
 async fn an_expired_reset_token_cannot_complete_and_changes_nothing() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
-    let session = new_session(&env, &email, now + Duration::hours(12)).await;
-    let token = reset_token_for(&env, &email, now - Duration::minutes(1)).await;
+    let session = new_session(&env, &ana.id, now + Duration::hours(12)).await;
+    let token = reset_token_for(&env, &ana, now - Duration::minutes(1)).await;
     let result = env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    let account = env.store.account(&email).await.unwrap().unwrap();
-    assert!(hasher().verify(PASSWORD, &account.password_hash), "the password is unchanged");
+    assert!(hasher().verify(PASSWORD, &credentials(&env, &email).await.password_hash), "the password is unchanged");
     assert_eq!(env.store.session(&session.digest, now).await.unwrap(), Some(session));
     assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used);
+}
+
+#[tokio::test]
+async fn a_reset_token_is_dead_once_its_email_no_longer_logs_in_to_its_account() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let now = Utc::now();
+    let session = new_session(&env, &ana.id, now + Duration::hours(12)).await;
+    let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
+    let new_hash = hasher().hash("Nueva-clave-2026").unwrap();
+
+    // The login was removed after the link was mailed: the reset must not bring it back.
+    raw_delete(&env, &keys::login_item(&email)).await;
+    let result = env.store.complete_reset(&token, &new_hash, now).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "no login item written");
+
+    // Then the e-mail was given to another account.
+    let bea = env.add_account(&email, "Otra-clave-2026", "Distribuidora Pérez SC").await;
+    assert_ne!(bea.id, ana.id);
+    let result = env.store.complete_reset(&token, &new_hash, now).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    let login = credentials(&env, &email).await;
+    assert_eq!(login.account, bea.id);
+    assert!(hasher().verify("Otra-clave-2026", &login.password_hash), "the other account's password is unchanged");
+    assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used, "the token is not spent");
+    assert_eq!(env.store.session(&session.digest, now).await.unwrap(), Some(session), "nothing was revoked");
 }
 
 // ------------------------------------------------------------------ subscriptions
@@ -531,17 +609,15 @@ async fn an_expired_reset_token_cannot_complete_and_changes_nothing() {
 #[tokio::test]
 async fn subscriptions_lists_only_the_accounts_serials_in_one_query() {
     let env = TestEnv::new().await;
-    let ana = env.email("ana");
-    let luis = env.email("luis");
-    env.add_account(&ana, PASSWORD, COMPANY).await;
-    env.add_account(&luis, PASSWORD, "Distribuidora Pérez SC").await;
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let luis = env.add_account(&env.email("luis"), PASSWORD, "Distribuidora Pérez SC").await;
     let a1 = env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
     let a2 = env.add_serial(&ana, "COI", "10.0", Plan::License, None).await;
     // Every optional attribute set, to check each one round-trips.
     let a3 = Subscription {
         serial: Serial::generate().unwrap(),
-        account: ana.clone(),
-        system: "NOI".into(),
+        account: ana.id.clone(),
+        system: system("NOI"),
         version: Version::parse("11.0").unwrap(),
         users: 3,
         plan: Plan::Subscription,
@@ -558,18 +634,22 @@ async fn subscriptions_lists_only_the_accounts_serials_in_one_query() {
     // Other items in Ana's partition must not be taken for serials.
     env.session_for(&ana).await;
 
-    let before = env.store.calls();
-    let list = env.store.subscriptions(&ana).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one Query");
+    let before = env.calls.now();
+    let list = env.store.subscriptions(&ana.id).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one Query");
     assert_eq!(sorted(list), sorted(vec![a1.clone(), a2, a3.clone()]));
-    assert_eq!(sorted(env.store.subscriptions(&luis).await.unwrap()), sorted(vec![l1.clone(), l2]));
-    assert_eq!(env.store.subscriptions(&env.email("nobody")).await.unwrap(), vec![]);
+    assert_eq!(sorted(env.store.subscriptions(&luis.id).await.unwrap()), sorted(vec![l1.clone(), l2]));
+    assert_eq!(env.store.subscriptions(&new_account_id()).await.unwrap(), vec![]);
 
-    let before = env.store.calls();
-    assert_eq!(env.store.subscription(&ana, &a3.serial).await.unwrap(), Some(a3));
-    assert_eq!(env.store.calls() - before, 1, "one GetItem");
-    assert_eq!(env.store.subscription(&ana, &a1.serial).await.unwrap(), Some(a1));
-    assert_eq!(env.store.subscription(&ana, &l1.serial).await.unwrap(), None, "another account's serial is not found");
+    let before = env.calls.now();
+    assert_eq!(env.store.subscription(&ana.id, &a3.serial).await.unwrap(), Some(a3));
+    assert_eq!(env.calls.since(before).calls, 1, "one GetItem");
+    assert_eq!(env.store.subscription(&ana.id, &a1.serial).await.unwrap(), Some(a1));
+    assert_eq!(
+        env.store.subscription(&ana.id, &l1.serial).await.unwrap(),
+        None,
+        "another account's serial is not found"
+    );
 }
 
 // ------------------------------------------------------------------ catalog
@@ -579,19 +659,20 @@ async fn the_catalog_is_read_in_one_query_and_put_product_replaces() {
     let env = TestEnv::new().await;
     assert_eq!(env.store.products().await.unwrap(), vec![]);
     env.add_products().await;
-    let before = env.store.calls();
+    let before = env.calls.now();
     let products = env.store.products().await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one Query of CATALOG");
+    assert_eq!(env.calls.since(before).calls, 1, "one Query of the catalog");
     let mut systems: Vec<_> = products.iter().map(|p| p.system.as_str()).collect();
     systems.sort();
     assert_eq!(systems, ["BANCO", "COI", "NOI", "SAE"]);
-    let sae_stored = products.iter().find(|p| p.system == "SAE").unwrap();
+    let sae_stored = products.iter().find(|p| p.system == system("SAE")).unwrap();
     assert_eq!(sae_stored.name, "Aspel SAE");
     assert_eq!(sae_stored.latest_version.as_str(), "8.0");
     assert_eq!(sae_stored.terms.version, "2022-10");
+    assert!(env.raw(&keys::product(&system("SAE"))).await.is_some(), "one item per product");
 
     let sae9 = Product {
-        system: "SAE".into(),
+        system: system("SAE"),
         name: "Aspel SAE".into(),
         latest_version: Version::parse("9.0").unwrap(),
         terms: Terms { version: "2023-05".into(), text: "Términos nuevos".into() },
@@ -599,7 +680,7 @@ async fn the_catalog_is_read_in_one_query_and_put_product_replaces() {
     env.store.put_product(&sae9).await.unwrap();
     let products = env.store.products().await.unwrap();
     assert_eq!(products.len(), 4, "replaced, not added");
-    let stored = products.iter().find(|p| p.system == "SAE").unwrap();
+    let stored = products.iter().find(|p| p.system == system("SAE")).unwrap();
     assert_eq!(stored, &sae9);
     assert_eq!(stored.latest_version.as_str(), "9.0");
 }
@@ -610,36 +691,36 @@ async fn the_catalog_is_read_in_one_query_and_put_product_replaces() {
 async fn commit_upgrade_writes_every_item_in_one_call() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let old = sae7(&email, env.days_from_today(13));
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
     let up = upgrade_of(&env, &old, Serial::generate().unwrap());
     let new = up.new.serial.clone();
     let accepted_at = Utc::now();
     let terms = terms_record(accepted_at);
-    let mail = mail_for(&up, accepted_at);
+    let mail = mail_for(&up, &email, accepted_at);
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     env.store.commit_upgrade(&up, &terms, &mail).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one TransactWriteItems");
+    assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
 
-    let item = raw_get(&env, &account_pk(&email), &serial_sk(&new)).await.expect("the new serial exists");
+    let item = env.raw(&keys::serial(&ana.id, &new)).await.expect("the new serial exists");
     assert_eq!(text(&item, "version"), Some("8.0"));
     assert_eq!(text(&item, "upgraded_from"), Some(old.serial.as_str()));
     assert_eq!(text(&item, "billing_period"), Some("monthly"), "same billing period");
     assert_eq!(text(&item, "next_payment_on"), Some(env.days_from_today(13).to_string().as_str()));
     assert_eq!(item.get("activated_on"), None, "not activated until first validated");
-    assert_eq!(env.store.subscription(&email, &new).await.unwrap(), Some(up.new.clone()));
+    assert_eq!(env.store.subscription(&ana.id, &new).await.unwrap(), Some(up.new.clone()));
 
-    let claim = raw_get(&env, &claim_pk(&new), "SERIAL").await.expect("the new serial is claimed");
-    assert_eq!(text(&claim, "account"), Some(email.as_str()));
+    let claim = env.raw(&keys::serial_claim(&new)).await.expect("the new serial is claimed");
+    assert_eq!(text(&claim, "account_id"), Some(ana.id.as_str()));
 
-    let previous = raw_get(&env, &account_pk(&email), &serial_sk(&old.serial)).await.unwrap();
+    let previous = env.raw(&keys::serial(&ana.id, &old.serial)).await.unwrap();
     assert_eq!(text(&previous, "superseded_by"), Some(new.as_str()));
     assert_eq!(text(&previous, "valid_until"), Some(env.days_from_today(13).to_string().as_str()));
-    assert_eq!(env.store.subscription(&email, &old.serial).await.unwrap(), Some(up.previous.clone()));
+    assert_eq!(env.store.subscription(&ana.id, &old.serial).await.unwrap(), Some(up.previous.clone()));
 
-    let record = raw_get(&env, &account_pk(&email), &format!("TERMS#{}", old.serial)).await.expect("terms record");
+    let record = env.raw(&keys::terms(&ana.id, &old.serial)).await.expect("terms record");
     assert_eq!(text(&record, "terms_version"), Some("2022-10"));
     assert_eq!(text(&record, "source_ip"), Some("203.0.113.10"));
     assert_eq!(text(&record, "user_agent"), Some(terms.user_agent.as_str()));
@@ -647,9 +728,10 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
     let at: DateTime<Utc> = text(&record, "accepted_at").unwrap().parse().unwrap();
     assert_eq!(at, accepted_at);
 
-    let outbox = raw_get(&env, "OUTBOX", &format!("MAIL#{new}")).await.expect("the mail is in the outbox");
+    let outbox = env.raw(&keys::mail(&mail)).await.expect("the mail is in the outbox");
+    assert_eq!(text(&outbox, "id"), Some(new.as_str()), "the mail is named by the new serial");
     assert_eq!(text(&outbox, "to"), Some(email.as_str()));
-    assert_eq!(text(&outbox, "subject"), Some(mail.subject.as_str()));
+    assert_eq!(text(&outbox, "subject"), Some(mail.mail.subject.as_str()));
     assert!(text(&outbox, "text").unwrap().contains(new.as_str()));
     assert!(text(&outbox, "html").unwrap().contains(new.as_str()));
     assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![mail]);
@@ -659,74 +741,78 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
 async fn a_second_upgrade_of_the_same_serial_is_already_upgraded_and_writes_nothing() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let old = sae7(&email, env.days_from_today(13));
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
     let first = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, Utc::now())).await.unwrap();
+    env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, &email, Utc::now())).await.unwrap();
 
     // Decided on the same, not yet superseded, copy of the old serial: a concurrent request.
     let second = upgrade_of(&env, &old, Serial::generate().unwrap());
-    let before = env.store.calls();
-    let result = env.store.commit_upgrade(&second, &terms_record(Utc::now()), &mail_for(&second, Utc::now())).await;
-    assert_eq!(env.store.calls() - before, 1);
+    let second_mail = mail_for(&second, &email, Utc::now());
+    let before = env.calls.now();
+    let result = env.store.commit_upgrade(&second, &terms_record(Utc::now()), &second_mail).await;
+    assert_eq!(env.calls.since(before).calls, 1);
     assert!(matches!(result, Err(UpgradeCommitError::AlreadyUpgraded)), "{result:?}");
-    let again = env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, Utc::now())).await;
+    let again =
+        env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, &email, Utc::now())).await;
     assert!(matches!(again, Err(UpgradeCommitError::AlreadyUpgraded)), "the same upgrade twice: {again:?}");
 
     let lost = &second.new.serial;
-    assert!(raw_get(&env, &account_pk(&email), &serial_sk(lost)).await.is_none(), "no second new serial");
-    assert!(raw_get(&env, &claim_pk(lost), "SERIAL").await.is_none(), "no claim of it");
-    assert!(raw_get(&env, "OUTBOX", &format!("MAIL#{lost}")).await.is_none(), "no second mail");
-    let previous = raw_get(&env, &account_pk(&email), &serial_sk(&old.serial)).await.unwrap();
+    assert!(env.raw(&keys::serial(&ana.id, lost)).await.is_none(), "no second new serial");
+    assert!(env.raw(&keys::serial_claim(lost)).await.is_none(), "no claim of it");
+    assert!(env.raw(&keys::mail(&second_mail)).await.is_none(), "no second mail");
+    let previous = env.raw(&keys::serial(&ana.id, &old.serial)).await.unwrap();
     assert_eq!(text(&previous, "superseded_by"), Some(first.new.serial.as_str()));
-    let record = raw_get(&env, &account_pk(&email), &format!("TERMS#{}", old.serial)).await.unwrap();
+    let record = env.raw(&keys::terms(&ana.id, &old.serial)).await.unwrap();
     assert_eq!(text(&record, "new_serial"), Some(first.new.serial.as_str()));
-    assert_eq!(env.store.subscriptions(&email).await.unwrap().len(), 2);
-    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap().len(), 1);
+    assert_eq!(env.store.subscriptions(&ana.id).await.unwrap().len(), 2);
+    let mails = env.store.pending_mails(Utc::now(), 10).await.unwrap();
+    assert_eq!(mails.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [first.new.serial.as_str()], "one mail");
 }
 
 #[tokio::test]
 async fn an_upgrade_to_a_taken_serial_number_is_serial_taken_and_writes_nothing() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    let luis = env.email("luis");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    env.add_account(&luis, PASSWORD, "Distribuidora Pérez SC").await;
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let luis = env.add_account(&env.email("luis"), PASSWORD, "Distribuidora Pérez SC").await;
     let taken = env.add_serial(&luis, "SAE", "7.0", Plan::Subscription, Some(90)).await;
-    let old = sae7(&email, env.days_from_today(13));
+    let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
 
     let up = upgrade_of(&env, &old, taken.serial.clone());
-    let result = env.store.commit_upgrade(&up, &terms_record(Utc::now()), &mail_for(&up, Utc::now())).await;
+    let mail = mail_for(&up, &email, Utc::now());
+    let result = env.store.commit_upgrade(&up, &terms_record(Utc::now()), &mail).await;
     assert!(matches!(result, Err(UpgradeCommitError::SerialTaken)), "{result:?}");
 
-    assert_eq!(env.store.subscription(&email, &old.serial).await.unwrap(), Some(old.clone()), "old serial untouched");
-    assert!(raw_get(&env, &account_pk(&email), &serial_sk(&taken.serial)).await.is_none());
-    assert!(raw_get(&env, &account_pk(&email), &format!("TERMS#{}", old.serial)).await.is_none(), "no terms record");
-    assert!(raw_get(&env, "OUTBOX", &format!("MAIL#{}", taken.serial)).await.is_none(), "no mail");
-    let claim = raw_get(&env, &claim_pk(&taken.serial), "SERIAL").await.unwrap();
-    assert_eq!(text(&claim, "account"), Some(luis.as_str()), "the claim still names its owner");
-    assert_eq!(env.store.subscription(&luis, &taken.serial).await.unwrap(), Some(taken));
+    assert_eq!(env.store.subscription(&ana.id, &old.serial).await.unwrap(), Some(old.clone()), "old serial untouched");
+    assert!(env.raw(&keys::serial(&ana.id, &taken.serial)).await.is_none());
+    assert!(env.raw(&keys::terms(&ana.id, &old.serial)).await.is_none(), "no terms record");
+    assert!(env.raw(&keys::mail(&mail)).await.is_none(), "no mail");
+    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![], "the outbox is empty");
+    let claim = env.raw(&keys::serial_claim(&taken.serial)).await.unwrap();
+    assert_eq!(text(&claim, "account_id"), Some(luis.id.as_str()), "the claim still names its owner");
+    assert_eq!(env.store.subscription(&luis.id, &taken.serial).await.unwrap(), Some(taken));
 
     // Drawing another number then works: nothing was left behind.
     let retry = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store.commit_upgrade(&retry, &terms_record(Utc::now()), &mail_for(&retry, Utc::now())).await.unwrap();
+    env.store.commit_upgrade(&retry, &terms_record(Utc::now()), &mail_for(&retry, &email, Utc::now())).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let old = sae7(&email, env.days_from_today(13));
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let store = env.store.clone();
+        let (store, email) = (env.store.clone(), email.clone());
         let up = upgrade_of(&env, &old, Serial::generate().unwrap());
         tasks.spawn(async move {
-            let result = store.commit_upgrade(&up, &terms_record(Utc::now()), &mail_for(&up, Utc::now())).await;
+            let result = store.commit_upgrade(&up, &terms_record(Utc::now()), &mail_for(&up, &email, Utc::now())).await;
             (up.new.serial, result)
         });
     }
@@ -736,9 +822,9 @@ async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
     for (_, r) in results.iter().filter(|(_, r)| r.is_err()) {
         assert!(matches!(r, Err(UpgradeCommitError::AlreadyUpgraded)), "losers are told it was upgraded: {r:?}");
     }
-    let previous = env.store.subscription(&email, &old.serial).await.unwrap().unwrap();
+    let previous = env.store.subscription(&ana.id, &old.serial).await.unwrap().unwrap();
     assert_eq!(previous.superseded_by.as_ref(), Some(winners[0]));
-    assert_eq!(env.store.subscriptions(&email).await.unwrap().len(), 2, "exactly one new serial");
+    assert_eq!(env.store.subscriptions(&ana.id).await.unwrap().len(), 2, "exactly one new serial");
     let mails = env.store.pending_mails(Utc::now(), 100).await.unwrap();
     assert_eq!(mails.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [winners[0].as_str()], "exactly one mail");
 }
@@ -748,42 +834,39 @@ async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
 #[tokio::test]
 async fn a_serial_and_its_owner_are_found_by_serial_number_alone() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    let account = env.add_account(&email, PASSWORD, COMPANY).await;
-    let sub = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let account = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let sub = env.add_serial(&account, "SAE", "7.0", Plan::Subscription, Some(13)).await;
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     let found = env.store.serial_with_account(&sub.serial).await.unwrap();
-    assert_eq!(env.store.calls() - before, 2, "GetItem claim, then BatchGetItem of account and serial");
+    assert_eq!(env.calls.since(before).calls, 2, "GetItem claim, then BatchGetItem of account and serial");
     assert_eq!(found, Some((sub, account)));
-    let before = env.store.calls();
+    let before = env.calls.now();
     assert_eq!(env.store.serial_with_account(&Serial::generate().unwrap()).await.unwrap(), None);
-    assert_eq!(env.store.calls() - before, 1, "an unknown serial costs only the claim lookup");
+    assert_eq!(env.calls.since(before).calls, 1, "an unknown serial costs only the claim lookup");
 }
 
 #[tokio::test]
 async fn activation_sets_the_date_once() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let sub = sae7(&email, env.days_from_today(13));
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let sub = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&sub).await.unwrap();
     let today = env.today();
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     assert!(env.store.activate(&sub, today).await.unwrap(), "first activation");
-    assert_eq!(env.store.calls() - before, 1, "one UpdateItem");
+    assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     assert!(!env.store.activate(&sub, env.days_from_today(1)).await.unwrap(), "second activation");
-    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(today), "the first date stays");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_concurrent_activations_set_the_date_exactly_once() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let sub = sae7(&email, env.days_from_today(13));
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let sub = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&sub).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..8 {
@@ -793,7 +876,7 @@ async fn eight_concurrent_activations_set_the_date_exactly_once() {
     let results = tasks.join_all().await;
     let winners: Vec<NaiveDate> = results.iter().filter(|(_, won)| *won).map(|(d, _)| *d).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
-    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(winners[0]), "the winner's date is the one stored");
 }
 
@@ -802,103 +885,204 @@ async fn eight_concurrent_activations_set_the_date_exactly_once() {
 #[tokio::test]
 async fn pending_mails_older_than_a_limit_come_oldest_first() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
     let now = Utc::now();
-    let (_, m20) = upgraded(&env, &email, now - Duration::minutes(20)).await;
-    let (_, m30) = upgraded(&env, &email, now - Duration::minutes(30)).await;
-    let (_, m1) = upgraded(&env, &email, now - Duration::minutes(1)).await;
+    let (_, m20) = upgraded(&env, &ana, now - Duration::minutes(20)).await;
+    let (_, m30) = upgraded(&env, &ana, now - Duration::minutes(30)).await;
+    let (_, m1) = upgraded(&env, &ana, now - Duration::minutes(1)).await;
 
-    let before = env.store.calls();
+    let before = env.calls.now();
     let old = env.store.pending_mails(now - Duration::minutes(5), 10).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one Query of OUTBOX");
+    assert_eq!(env.calls.since(before).calls, 1, "one Query of the outbox");
     assert_eq!(old, vec![m30.clone(), m20.clone()], "older than 5 minutes, oldest first");
+    let before = env.calls.now();
     assert_eq!(env.store.pending_mails(now - Duration::minutes(5), 1).await.unwrap(), vec![m30.clone()]);
+    assert_eq!(env.calls.since(before).calls, 1, "a limit below what is pending is still one Query");
     assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![m30, m20, m1]);
     assert_eq!(env.store.pending_mails(now - Duration::hours(1), 10).await.unwrap(), vec![]);
 }
 
 #[tokio::test]
+async fn put_mail_stores_a_mail_in_one_call_and_never_overwrites_it() {
+    let env = TestEnv::new().await;
+    let to = env.email("ana");
+    let now = Utc::now();
+    let mail = PendingMail::new(
+        random_id().unwrap(),
+        Mail {
+            to: to.to_string(),
+            subject: "Restablece tu contraseña".into(),
+            text: "Abre el enlace".into(),
+            html: "<p>Abre el enlace</p>".into(),
+        },
+        whole_micros(now - Duration::minutes(2)),
+    );
+
+    let before = env.calls.now();
+    env.store.put_mail(&mail).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one PutItem");
+    let item = env.raw(&keys::mail(&mail)).await.expect("the mail is in the outbox");
+    assert_eq!(text(&item, "to"), Some(to.as_str()));
+    assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![mail.clone()]);
+
+    assert!(env.store.lease_mail(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    let again = env.store.put_mail(&mail).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "a second put is refused: {again:?}");
+    assert!(
+        !env.store.lease_mail(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        "and left the lease in place"
+    );
+}
+
+#[tokio::test]
 async fn a_leased_mail_is_not_leased_again_until_the_lease_ends_and_mail_sent_deletes_it() {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
     let now = Utc::now();
-    let (_, mail) = upgraded(&env, &email, now - Duration::minutes(10)).await;
-    let (_, other) = upgraded(&env, &email, now - Duration::minutes(10)).await;
+    let (_, mail) = upgraded(&env, &ana, now - Duration::minutes(10)).await;
+    let (_, other) = upgraded(&env, &ana, now - Duration::minutes(10)).await;
 
-    let before = env.store.calls();
-    assert!(env.store.lease_mail(&mail.id, now, now + Duration::minutes(5)).await.unwrap());
-    assert_eq!(env.store.calls() - before, 1, "one UpdateItem");
+    let before = env.calls.now();
+    assert!(env.store.lease_mail(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     assert!(
-        !env.store.lease_mail(&mail.id, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        !env.store.lease_mail(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
         "held by the first leaser"
     );
-    assert!(env.store.lease_mail(&other.id, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap());
+    assert!(env.store.lease_mail(&other, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap());
     assert!(
-        env.store.lease_mail(&mail.id, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap(),
+        env.store.lease_mail(&mail, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap(),
         "an expired lease can be taken over"
     );
 
-    let before = env.store.calls();
-    env.store.mail_sent(&mail.id).await.unwrap();
-    assert_eq!(env.store.calls() - before, 1, "one DeleteItem");
-    assert!(raw_get(&env, "OUTBOX", &format!("MAIL#{}", mail.id)).await.is_none());
+    let before = env.calls.now();
+    env.store.mail_sent(&mail).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one DeleteItem");
+    assert!(env.raw(&keys::mail(&mail)).await.is_none());
     assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![other]);
-    assert!(!env.store.lease_mail(&mail.id, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap(), "gone");
-    env.store.mail_sent(&mail.id).await.expect("sending twice is harmless");
+    assert!(!env.store.lease_mail(&mail, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap(), "gone");
+    env.store.mail_sent(&mail).await.expect("sending twice is harmless");
 }
 
-// ------------------------------------------------------------------ admin writes
+// ------------------------------------------------------------------ operators' writes
+
+#[tokio::test]
+async fn add_account_writes_the_profile_and_the_login_in_one_call() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let account =
+        Account { id: new_account_id(), email: email.clone(), name: "Ana Ruiz".into(), company: COMPANY.into() };
+    let hash = hasher().hash(PASSWORD).unwrap();
+    let before = env.calls.now();
+    env.store.add_account(&account, &hash).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
+    assert_eq!(env.store.account(&account.id).await.unwrap(), Some(account.clone()));
+    let login = credentials(&env, &email).await;
+    assert_eq!((login.account, login.password_hash, login.failed_logins), (account.id, hash, 0));
+}
 
 #[tokio::test]
 async fn add_account_refuses_a_taken_email_and_keeps_the_first() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
     let first = env.add_account(&email, PASSWORD, COMPANY).await;
-    let mut second = first.clone();
-    second.name = "Otra Persona".into();
-    second.company = "Otra Empresa SA".into();
-    let result = env.store.add_account(&second).await;
+    let second = Account {
+        id: new_account_id(),
+        email: email.clone(),
+        name: "Otra Persona".into(),
+        company: "Otra Empresa SA".into(),
+    };
+    let result = env.store.add_account(&second, &hasher().hash("Otra-clave-2026").unwrap()).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    assert_eq!(env.store.account(&email).await.unwrap(), Some(first));
+    assert_eq!(env.store.account(&first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(env.store.account(&second.id).await.unwrap(), None, "no profile without its login");
+    let login = credentials(&env, &email).await;
+    assert_eq!(login.account, first.id, "the e-mail still logs in to the first account");
+    assert!(hasher().verify(PASSWORD, &login.password_hash), "with its password");
+}
+
+#[tokio::test]
+async fn add_account_refuses_a_taken_id_and_writes_no_login() {
+    let env = TestEnv::new().await;
+    let first = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let mut second = first.clone();
+    second.email = env.email("otra");
+    second.company = "Otra Empresa SA".into();
+    let result = env.store.add_account(&second, &hasher().hash("Otra-clave-2026").unwrap()).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert_eq!(env.store.account(&first.id).await.unwrap(), Some(first));
+    assert_eq!(env.store.credentials(&second.email).await.unwrap(), None, "no login without its profile");
+}
+
+#[tokio::test]
+async fn add_account_with_subscriptions_writes_all_or_nothing() {
+    let env = TestEnv::new().await;
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let taken = env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let email = env.email("luis");
+    let luis = Account {
+        id: new_account_id(),
+        email: email.clone(),
+        name: "Luis Pérez".into(),
+        company: "Distribuidora Pérez SC".into(),
+    };
+    let hash = hasher().hash(PASSWORD).unwrap();
+
+    let fresh = sae7(&luis.id, env.days_from_today(30));
+    let mut clash = sae7(&luis.id, env.days_from_today(30));
+    clash.serial = taken.serial.clone();
+    let result = env.store.add_account_with_subscriptions(&luis, &hash, &[fresh.clone(), clash]).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert_eq!(env.store.account(&luis.id).await.unwrap(), None, "no profile");
+    assert_eq!(env.store.credentials(&email).await.unwrap(), None, "no login");
+    assert!(env.raw(&keys::serial(&luis.id, &fresh.serial)).await.is_none(), "no serial");
+    assert!(env.raw(&keys::serial_claim(&fresh.serial)).await.is_none(), "no claim");
+    let claim = env.raw(&keys::serial_claim(&taken.serial)).await.unwrap();
+    assert_eq!(text(&claim, "account_id"), Some(ana.id.as_str()), "the taken serial keeps its owner");
+
+    let second = sae7(&luis.id, env.days_from_today(60));
+    let before = env.calls.now();
+    env.store.add_account_with_subscriptions(&luis, &hash, &[fresh.clone(), second.clone()]).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
+    assert_eq!(env.store.account(&luis.id).await.unwrap(), Some(luis.clone()));
+    assert_eq!(credentials(&env, &email).await.account, luis.id);
+    assert_eq!(sorted(env.store.subscriptions(&luis.id).await.unwrap()), sorted(vec![fresh.clone(), second]));
+    assert_eq!(env.store.serial_with_account(&fresh.serial).await.unwrap(), Some((fresh, luis)));
 }
 
 #[tokio::test]
 async fn add_subscription_with_an_existing_serial_number_is_a_conflict_and_writes_nothing() {
     let env = TestEnv::new().await;
-    let ana = env.email("ana");
-    let luis = env.email("luis");
-    env.add_account(&ana, PASSWORD, COMPANY).await;
-    env.add_account(&luis, PASSWORD, "Distribuidora Pérez SC").await;
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let luis = env.add_account(&env.email("luis"), PASSWORD, "Distribuidora Pérez SC").await;
     let original = env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
 
     let mut elsewhere = original.clone();
-    elsewhere.account = luis.clone();
+    elsewhere.account = luis.id.clone();
     let result = env.store.add_subscription(&elsewhere).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    assert!(raw_get(&env, &account_pk(&luis), &serial_sk(&original.serial)).await.is_none(), "no half-written serial");
-    assert_eq!(env.store.subscriptions(&luis).await.unwrap(), vec![]);
+    assert!(env.raw(&keys::serial(&luis.id, &original.serial)).await.is_none(), "no half-written serial");
+    assert_eq!(env.store.subscriptions(&luis.id).await.unwrap(), vec![]);
 
     let mut same_account = original.clone();
     same_account.users = 9;
     let result = env.store.add_subscription(&same_account).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
 
-    let claim = raw_get(&env, &claim_pk(&original.serial), "SERIAL").await.unwrap();
-    assert_eq!(text(&claim, "account"), Some(ana.as_str()));
-    assert_eq!(env.store.subscription(&ana, &original.serial).await.unwrap(), Some(original));
+    let claim = env.raw(&keys::serial_claim(&original.serial)).await.unwrap();
+    assert_eq!(text(&claim, "account_id"), Some(ana.id.as_str()));
+    assert_eq!(env.store.subscription(&ana.id, &original.serial).await.unwrap(), Some(original));
 }
 
 #[tokio::test]
 async fn add_subscription_for_a_missing_account_is_a_conflict_and_writes_nothing() {
     let env = TestEnv::new().await;
-    let nobody = env.email("nobody");
+    let nobody = new_account_id();
     let sub = sae7(&nobody, env.days_from_today(30));
     let result = env.store.add_subscription(&sub).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    assert!(raw_get(&env, &account_pk(&nobody), &serial_sk(&sub.serial)).await.is_none());
-    assert!(raw_get(&env, &claim_pk(&sub.serial), "SERIAL").await.is_none(), "no claim left behind");
+    assert!(env.raw(&keys::serial(&nobody, &sub.serial)).await.is_none());
+    assert!(env.raw(&keys::serial_claim(&sub.serial)).await.is_none(), "no claim left behind");
     assert_eq!(env.store.serial_with_account(&sub.serial).await.unwrap(), None);
 }
 
@@ -906,30 +1090,28 @@ async fn add_subscription_for_a_missing_account_is_a_conflict_and_writes_nothing
 async fn two_concurrent_writers_of_the_same_serial_number_exactly_one_wins() {
     let env = TestEnv::new().await;
     let serial = Serial::generate().unwrap();
-    let mut emails = Vec::new();
+    let mut owners = Vec::new();
     for i in 0..8 {
-        let email = env.email(&format!("owner{i}"));
-        env.add_account(&email, PASSWORD, COMPANY).await;
-        emails.push(email);
+        owners.push(env.add_account(&env.email(&format!("owner{i}")), PASSWORD, COMPANY).await.id);
     }
     let mut tasks = tokio::task::JoinSet::new();
-    for email in &emails {
+    for owner in &owners {
         let store = env.store.clone();
-        let mut sub = sae7(email, env.days_from_today(30));
+        let mut sub = sae7(owner, env.days_from_today(30));
         sub.serial = serial.clone();
         tasks.spawn(async move { (sub.account.clone(), store.add_subscription(&sub).await) });
     }
     let results = tasks.join_all().await;
-    let winners: Vec<&String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(e, _)| e).collect();
+    let winners: Vec<&AccountId> = results.iter().filter(|(_, r)| r.is_ok()).map(|(a, _)| a).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     for (_, r) in results.iter().filter(|(_, r)| r.is_err()) {
         assert!(matches!(r, Err(StoreError::Conflict(_))), "a loser is told the serial exists: {r:?}");
     }
-    let claim = raw_get(&env, &claim_pk(&serial), "SERIAL").await.unwrap();
-    assert_eq!(text(&claim, "account"), Some(winners[0].as_str()), "the claim points at the winner");
-    for email in &emails {
-        let owns = env.store.subscription(email, &serial).await.unwrap().is_some();
-        assert_eq!(owns, email == winners[0], "{email} owns the serial: {owns}");
+    let claim = env.raw(&keys::serial_claim(&serial)).await.unwrap();
+    assert_eq!(text(&claim, "account_id"), Some(winners[0].as_str()), "the claim points at the winner");
+    for owner in &owners {
+        let owns = env.store.subscription(owner, &serial).await.unwrap().is_some();
+        assert_eq!(owns, owner == winners[0], "{owner} owns the serial: {owns}");
     }
 }
 
@@ -938,34 +1120,36 @@ async fn two_concurrent_writers_of_the_same_serial_number_exactly_one_wins() {
 #[tokio::test]
 async fn an_item_of_unexpected_shape_is_reported_as_corrupt_naming_its_key() {
     let env = TestEnv::new().await;
-    let email = env.email("x");
+    let account = new_account_id();
     let serial = Serial::generate().unwrap();
-    let item: Item = [
-        ("pk", av(account_pk(&email))),
-        ("sk", av(serial_sk(&serial))),
-        ("type", av("serial")),
-        ("serial", av(serial.as_str())),
-        ("account", av(&email)),
-        ("system", av("SAE")),
-        ("version", av("7.0")),
-        ("users", av("three")),
-        ("plan", av("subscription")),
-        ("billing_period", av("monthly")),
-        ("next_payment_on", av("2026-12-10")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    env.store.client().put_item().table_name(env.store.table()).set_item(Some(item)).send().await.unwrap();
+    let key = keys::serial(&account, &serial);
+    let mut item: Item = key.item();
+    item.extend(
+        [
+            ("type", av("serial")),
+            ("serial", av(serial.as_str())),
+            ("account_id", av(account.as_str())),
+            ("system", av("SAE")),
+            ("version", av("7.0")),
+            ("users", av("three")),
+            ("plan", av("subscription")),
+            ("billing_period", av("monthly")),
+            ("next_payment_on", av("2026-12-10")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    uncounted(&env).put_item().table_name(env.store.table()).set_item(Some(item)).send().await.unwrap();
 
-    let key = format!("{}/{}", account_pk(&email), serial_sk(&serial));
-    for result in
-        [env.store.subscriptions(&email).await.map(|_| ()), env.store.subscription(&email, &serial).await.map(|_| ())]
-    {
+    let named = format!("{}/{}", key.pk, key.sk);
+    for result in [
+        env.store.subscriptions(&account).await.map(|_| ()),
+        env.store.subscription(&account, &serial).await.map(|_| ()),
+    ] {
         match result {
             Err(err @ StoreError::Corrupt { .. }) => {
                 let message = err.to_string();
-                assert!(message.contains(&key), "the message names the item: {message}");
+                assert!(message.contains(&named), "the message names the item: {message}");
                 assert!(message.contains("users"), "and the attribute: {message}");
             }
             other => panic!("expected Corrupt, got {other:?}"),
@@ -992,14 +1176,16 @@ async fn a_store_at_a_closed_port_is_unavailable_within_seconds() {
     let conf = aws_sdk_dynamodb::config::Builder::from(&env.sdk).endpoint_url("http://127.0.0.1:1").build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), env.store.table());
     let email = env.email("ana");
-    let sub = sae7(&email, env.days_from_today(13));
+    let id = new_account_id();
+    let sub = sae7(&id, env.days_from_today(13));
     let up = upgrade_of(&env, &sub, Serial::generate().unwrap());
-    let (terms, mail, digest) = (terms_record(Utc::now()), mail_for(&up, Utc::now()), TokenDigest::of("x"));
+    let (terms, mail, digest) = (terms_record(Utc::now()), mail_for(&up, &email, Utc::now()), TokenDigest::of("x"));
 
     // Side by side: each is timed on its own.
-    let (account, subscriptions, session, reserve, activate, add, commit) = tokio::join!(
-        timed(store.account(&email)),
-        timed(store.subscriptions(&email)),
+    let (account, credentials, subscriptions, session, reserve, activate, add, commit) = tokio::join!(
+        timed(store.account(&id)),
+        timed(store.credentials(&email)),
+        timed(store.subscriptions(&id)),
         timed(store.session(&digest, Utc::now())),
         timed(store.reserve_login_attempt(&email, Utc::now())),
         timed(store.activate(&sub, env.today())),
@@ -1007,6 +1193,7 @@ async fn a_store_at_a_closed_port_is_unavailable_within_seconds() {
         timed(store.commit_upgrade(&up, &terms, &mail)),
     );
     assert_unavailable("account", account);
+    assert_unavailable("credentials", credentials);
     assert_unavailable("subscriptions", subscriptions);
     assert_unavailable("session", session);
     assert_unavailable("reserve_login_attempt", reserve);

@@ -97,7 +97,8 @@ for (const [fn, method, route, body] of probes) {
       }
       last = `${res.status} ${text.slice(0, 120).replace(/\s+/g, ' ')}`.trim();
       if (res.status === 502 || res.status === 504) {
-        last += ' (the page server cannot reach the functions: is `cargo lambda watch` running where PORTAL_API_URL points?)';
+        last +=
+          ' (the page server cannot reach the functions: is the local API gateway (scripts/gateway.py) running where PORTAL_API_URL points, and `cargo lambda watch` where its --invoke-url points?)';
       }
     } catch (e) {
       last = reason(e);

@@ -1,111 +1,48 @@
-// The portal's HTTP API (SPEC section 2): request and response types, and one
-// function per route. Nothing else in the page calls `fetch`.
+// The portal's HTTP API (openapi.yaml): friendly names for its types, and one function
+// per route. The types come from src/api-types.ts, which openapi-typescript generates
+// from openapi.yaml (`npm run api-types`); the names here are the document's schema
+// names. Nothing else in the page calls `fetch`.
+import type { components, operations } from './api-types.ts';
 
-export type Plan = 'subscription' | 'license';
-export type BillingPeriod = 'monthly' | 'semiannual' | 'annual';
-export type Status = 'active' | 'expired' | 'superseded' | 'inactive';
-export type GroupBy = 'system' | 'version' | 'status' | 'billing_period' | 'plan';
-export type NoUpgradeReason =
-  | 'latest_version'
-  | 'purchase_required'
-  | 'expired'
-  | 'superseded'
-  | 'inactive';
+type Schemas = components['schemas'];
 
-export interface Terms {
-  version: string;
-  text: string;
-}
+/** One serial number of the account (a subscription or a license), as `GET /subscriptions` returns it. */
+export type Subscription = Schemas['Subscription'];
+export type Plan = Schemas['Plan'];
+export type SerialStatus = Schemas['SerialStatus'];
+/** `billing_period` of a subscription (a license has none: null). */
+export type BillingPeriod = NonNullable<Subscription['billing_period']>;
+export type UpgradeAvailable = Schemas['UpgradeAvailable'];
+export type Terms = Schemas['Terms'];
+/** A subscription with a free upgrade on offer. */
+export type UpgradableSubscription = Subscription & { upgrade: UpgradeAvailable };
 
-export type UpgradeOffer =
-  | { available: true; to_version: string; terms: Terms }
-  | { available: false; reason: NoUpgradeReason };
+export type LoginRequest = Schemas['LoginRequest'];
+export type LoginResponse = Schemas['LoginResponse'];
+/** `account` of a login. */
+export type Account = LoginResponse['account'];
+export type PasswordResetRequest = Schemas['PasswordResetRequest'];
+export type Accepted = Schemas['Accepted'];
+export type PasswordResetConfirmRequest = Schemas['PasswordResetConfirmRequest'];
 
-/** One serial number of the account, as `GET /subscriptions` returns it. */
-export interface Item {
-  serial: string;
-  system: string;
-  system_name: string;
-  version: string;
-  users: number;
-  plan: Plan;
-  /** null for licenses */
-  billing_period: BillingPeriod | null;
-  /** YYYY-MM-DD; null until the desktop program first validates the serial */
-  activated_on: string | null;
-  /** YYYY-MM-DD; null for licenses */
-  next_payment_on: string | null;
-  status: Status;
-  /** YYYY-MM-DD; set once the serial was upgraded */
-  valid_until: string | null;
-  upgraded_from: string | null;
-  superseded_by: string | null;
-  upgrade: UpgradeOffer;
-}
+/** The query of `GET /subscriptions`. */
+export type ListQuery = NonNullable<operations['listSubscriptions']['parameters']['query']>;
+/** `group_by` of `GET /subscriptions`. */
+export type GroupBy = NonNullable<ListQuery['group_by']>;
+export type SubscriptionList = Schemas['SubscriptionList'];
+export type GroupedSubscriptionList = Schemas['GroupedSubscriptionList'];
+/** One of `groups` of a grouped list. */
+export type SubscriptionGroup = GroupedSubscriptionList['groups'][number];
 
-export interface Account {
-  email: string;
-  name: string;
-  company: string;
-}
+export type UpgradeRequest = Schemas['UpgradeRequest'];
+export type UpgradeResponse = Schemas['UpgradeResponse'];
 
-export interface LoginRequest {
-  email: string;
-  password: string;
-}
+/** An `application/problem+json` body (schema `Problem`). */
+export type Problem = Schemas['Problem'];
+/** The `code` of a problem: the key the page matches on. */
+export type ProblemCode = Problem['code'];
 
-export interface LoginResponse {
-  token: string;
-  token_type: 'Bearer';
-  /** RFC 3339 instant */
-  expires_at: string;
-  account: Account;
-}
-
-export interface PasswordResetRequest {
-  email: string;
-}
-
-export interface PasswordResetAccepted {
-  status: 'accepted';
-}
-
-export interface PasswordResetConfirm {
-  token: string;
-  new_password: string;
-}
-
-export interface SubscriptionList {
-  subscriptions: Item[];
-}
-
-export interface SubscriptionGroup {
-  key: string | null;
-  subscriptions: Item[];
-}
-
-export interface GroupedSubscriptionList {
-  groups: SubscriptionGroup[];
-}
-
-export interface ListQuery {
-  plan?: Plan;
-  groupBy?: GroupBy;
-}
-
-export interface UpgradeRequest {
-  accept_terms: true;
-  terms_version: string;
-}
-
-export interface UpgradeResponse {
-  /** the new serial */
-  subscription: Item;
-  /** the old serial, now superseded */
-  previous: Item;
-}
-
-/** The problem codes of SPEC section 2 ("code" of an application/problem+json body). */
+/** Every `code` of openapi.yaml's `Problem`; the test of src/messages.ts walks them. */
 export const PROBLEM_CODES = [
   'invalid_request',
   'payload_too_large',
@@ -123,34 +60,34 @@ export const PROBLEM_CODES = [
   'weak_password',
   'account_locked',
   'unavailable',
-] as const;
+  'internal_error',
+] as const satisfies readonly ProblemCode[];
 
-export type ProblemCode = (typeof PROBLEM_CODES)[number];
+/** Does not compile while a code of `Problem` is missing from PROBLEM_CODES. */
+export type UnlistedProblemCodes = NoneLeft<Exclude<ProblemCode, (typeof PROBLEM_CODES)[number]>>;
+type NoneLeft<T extends never> = T;
 
 /** Codes the client itself uses when there is no problem body to read. */
 export type ClientErrorCode = 'network' | 'timeout' | 'unexpected_response';
 
-/** An `application/problem+json` body. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code: string;
-}
+/**
+ * A problem body as the page reads it: only `code` is checked, and it may be a code
+ * this page does not know yet.
+ */
+export type ReceivedProblem = Partial<Omit<Problem, 'code'>> & { code: string };
 
 /** Every failed call rejects with an ApiError; `code` is what the page matches on. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: ProblemCode | ClientErrorCode | (string & {});
-  readonly problem: Problem | null;
+  readonly problem: ReceivedProblem | null;
   /** Seconds from a `Retry-After` header, when the answer had one. */
   readonly retryAfter: number | null;
 
   constructor(
     status: number,
     code: ApiError['code'],
-    problem: Problem | null = null,
+    problem: ReceivedProblem | null = null,
     retryAfter: number | null = null,
   ) {
     super(`${status} ${code}`);
@@ -177,8 +114,8 @@ export interface ApiOptions {
 export interface Api {
   login(body: LoginRequest): Promise<LoginResponse>;
   logout(token: string): Promise<void>;
-  requestPasswordReset(body: PasswordResetRequest): Promise<PasswordResetAccepted>;
-  confirmPasswordReset(body: PasswordResetConfirm): Promise<void>;
+  requestPasswordReset(body: PasswordResetRequest): Promise<Accepted>;
+  confirmPasswordReset(body: PasswordResetConfirmRequest): Promise<void>;
   listSubscriptions(
     token: string,
     query?: ListQuery,
@@ -196,7 +133,7 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-function isProblem(body: unknown): body is Problem {
+function isProblem(body: unknown): body is ReceivedProblem {
   return (
     typeof body === 'object' &&
     body !== null &&
@@ -266,7 +203,7 @@ export function createApi(options: ApiOptions): Api {
     login: (body) => call<LoginResponse>({ method: 'POST', path: '/login', body }),
     logout: (token) => call<void>({ method: 'POST', path: '/logout', token }),
     requestPasswordReset: (body) =>
-      call<PasswordResetAccepted>({ method: 'POST', path: '/password-reset', body }),
+      call<Accepted>({ method: 'POST', path: '/password-reset', body }),
     confirmPasswordReset: (body) =>
       call<void>({ method: 'POST', path: '/password-reset/confirm', body }),
     listSubscriptions: (token, query = {}) =>
@@ -274,7 +211,7 @@ export function createApi(options: ApiOptions): Api {
         method: 'GET',
         path: '/subscriptions',
         token,
-        query: { plan: query.plan, group_by: query.groupBy },
+        query: { plan: query.plan, group_by: query.group_by },
       }),
     upgradeSerial: (token, serial, body) =>
       call<UpgradeResponse>({

@@ -1,5 +1,5 @@
 // How the page writes dates, statuses and group names (pure functions, es-MX).
-import type { BillingPeriod, GroupBy, Item, Plan, Status } from './api.ts';
+import type { BillingPeriod, GroupBy, Plan, SerialStatus, Subscription } from './api.ts';
 
 export const EMPTY = '—';
 
@@ -24,7 +24,7 @@ export function formatDuration(seconds: number): string {
   return `${h} y ${rest === 1 ? '1 minuto' : `${rest} minutos`}`;
 }
 
-const STATUS: Record<Status, string> = {
+const STATUS: Record<SerialStatus, string> = {
   active: 'Activa',
   expired: 'Vencida',
   superseded: 'Vigente hasta',
@@ -32,16 +32,16 @@ const STATUS: Record<Status, string> = {
 };
 
 /** The "Estado" cell; a superseded serial says until when it can still be used. */
-export function statusLabel(item: Pick<Item, 'status' | 'valid_until'>): string {
-  if (item.status === 'superseded') {
-    return item.valid_until
-      ? `Vigente hasta ${formatDate(item.valid_until)}`
+export function statusLabel(subscription: Pick<Subscription, 'status' | 'valid_until'>): string {
+  if (subscription.status === 'superseded') {
+    return subscription.valid_until
+      ? `Vigente hasta ${formatDate(subscription.valid_until)}`
       : 'Vigente hasta su próxima validación';
   }
-  return STATUS[item.status] ?? EMPTY;
+  return STATUS[subscription.status] ?? EMPTY;
 }
 
-const STATUS_GROUP: Record<Status, string> = {
+const STATUS_GROUP: Record<SerialStatus, string> = {
   active: 'Activas',
   expired: 'Vencidas',
   superseded: 'Actualizadas (aún vigentes)',
@@ -94,15 +94,15 @@ const DIMENSION: Record<GroupBy, string> = {
 export function groupValueLabel(
   groupBy: GroupBy,
   key: string | null,
-  items: ReadonlyArray<Pick<Item, 'system_name'>> = [],
+  subscriptions: ReadonlyArray<Pick<Subscription, 'system_name'>> = [],
 ): string {
   switch (groupBy) {
     case 'system':
-      return items[0]?.system_name || key || EMPTY;
+      return subscriptions[0]?.system_name || key || EMPTY;
     case 'version':
       return key ? `Versión ${key}` : EMPTY;
     case 'status':
-      return (key && STATUS_GROUP[key as Status]) || key || EMPTY;
+      return (key && STATUS_GROUP[key as SerialStatus]) || key || EMPTY;
     case 'billing_period':
       return key ? billingPeriodLabel(key) : 'Sin periodicidad';
     case 'plan':
@@ -114,11 +114,11 @@ export function groupValueLabel(
 export function groupHeading(
   groupBy: GroupBy,
   key: string | null,
-  items: ReadonlyArray<Pick<Item, 'system_name'>>,
+  subscriptions: ReadonlyArray<Pick<Subscription, 'system_name'>>,
 ): string {
-  const n = items.length;
+  const n = subscriptions.length;
   const count = n === 1 ? '1 servicio' : `${n} servicios`;
-  return `${DIMENSION[groupBy]}: ${groupValueLabel(groupBy, key, items)} (${count})`;
+  return `${DIMENSION[groupBy]}: ${groupValueLabel(groupBy, key, subscriptions)} (${count})`;
 }
 
 /** Text of the upgrade button of a row. */

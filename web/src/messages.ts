@@ -1,5 +1,5 @@
 // Every error the page can show, as one plain Spanish sentence. The API's problem
-// `code` (SPEC section 2) is the key; the raw body is never shown.
+// `code` (schema `Problem` in openapi.yaml) is the key; the raw body is never shown.
 import { formatDuration } from './format.ts';
 
 /** Where the error happened: a few codes read better with the screen in mind. */
@@ -29,6 +29,8 @@ const INVALID_REQUEST: Record<ErrorContext, string> = {
     'No pudimos procesar la solicitud de actualización. Recarga la página e intenta de nuevo.',
   logout: 'No pudimos cerrar tu sesión en el servidor.',
 };
+
+const SERVER_ERROR = 'Ocurrió un error en el servidor. Intenta de nuevo más tarde.';
 
 function inWords(retryAfter: number | null | undefined, fallback: string): string {
   return typeof retryAfter === 'number' && retryAfter > 0 ? formatDuration(retryAfter) : fallback;
@@ -67,6 +69,7 @@ const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = 
       : 'Tu cuenta está bloqueada temporalmente por varios intentos fallidos. Espera unos minutos o restablece tu contraseña con «¿Olvidaste tu contraseña?».',
   unavailable: (e) =>
     `El servicio no está disponible en este momento. Intenta de nuevo en ${inWords(e.retryAfter, 'unos minutos')}.`,
+  internal_error: () => SERVER_ERROR,
   network: () =>
     'No pudimos conectarnos con el servidor. Revisa tu conexión a internet e intenta de nuevo.',
   timeout: () => 'El servidor tardó demasiado en responder. Intenta de nuevo en unos momentos.',
@@ -85,7 +88,7 @@ export function errorSentence(error: ErrorLike, context?: ErrorContext): string 
   if (status === 429 || status === 503) {
     return `El servicio está ocupado. Intenta de nuevo en ${inWords(error.retryAfter, 'unos minutos')}.`;
   }
-  if (status >= 500) return 'Ocurrió un error en el servidor. Intenta de nuevo más tarde.';
+  if (status >= 500) return SERVER_ERROR;
   return 'Ocurrió un error inesperado. Recarga la página e intenta de nuevo.';
 }
 

@@ -1,4 +1,5 @@
-// The page's own paths. "/password-reset" is fixed by the mail's link (SPEC 2).
+// The page's own paths. "/password-reset" is fixed by the mail's link
+// (`<PORTAL_URL>/password-reset?token=<token>`, `POST /password-reset` in openapi.yaml).
 
 export const PATHS = {
   login: '/',

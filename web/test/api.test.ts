@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, asGroups, createApi, parseRetryAfter, type Item } from '../src/api.ts';
+import { ApiError, asGroups, createApi, parseRetryAfter, type Subscription } from '../src/api.ts';
 
 interface Seen {
   url: string;
@@ -66,7 +66,7 @@ test('routes, bearer and query string', async () => {
   await api.logout('tok');
   await api.requestPasswordReset({ email: 'a@b.c' });
   await api.confirmPasswordReset({ token: 'r', new_password: 'x'.repeat(12) });
-  await api.listSubscriptions('tok', { plan: 'license', groupBy: 'billing_period' });
+  await api.listSubscriptions('tok', { plan: 'license', group_by: 'billing_period' });
   await api.listSubscriptions('tok');
   await api.upgradeSerial('tok', 'AB CD', { accept_terms: true, terms_version: '2022-10' });
   assert.deepEqual(
@@ -122,9 +122,9 @@ test('Retry-After in seconds or as a date', () => {
 });
 
 test('asGroups gives both list shapes one form', () => {
-  const item = { serial: 'A' } as Item;
-  assert.deepEqual(asGroups({ subscriptions: [item] }), [{ key: null, subscriptions: [item] }]);
-  assert.deepEqual(asGroups({ groups: [{ key: 'SAE', subscriptions: [item] }] }), [
-    { key: 'SAE', subscriptions: [item] },
+  const subscription = { serial: 'A' } as Subscription;
+  assert.deepEqual(asGroups({ subscriptions: [subscription] }), [{ key: null, subscriptions: [subscription] }]);
+  assert.deepEqual(asGroups({ groups: [{ key: 'SAE', subscriptions: [subscription] }] }), [
+    { key: 'SAE', subscriptions: [subscription] },
   ]);
 });

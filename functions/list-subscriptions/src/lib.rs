@@ -3,23 +3,33 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, Utc};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::authenticate;
 use shared::catalog::CatalogCache;
 use shared::config::Settings;
 use shared::domain::{Plan, Version};
-use shared::http::{json, preflight, query_choice, require_method, route_path, within_deadline, ApiError};
-use shared::store::{CatalogReader, Sessions, SubscriptionReader};
+use shared::http::{json, Call, Function, Reply, Route};
+use shared::startup::Base;
+use shared::store::{CatalogReader, DynamoStore, Sessions, SubscriptionReader};
 use shared::view::{list_order, SubscriptionView};
 
 pub struct App<S> {
-    pub store: S,
-    pub settings: Settings,
-    pub catalog: CatalogCache,
+    store: S,
+    settings: Settings,
+    catalog: CatalogCache,
+}
+
+/// The function's routes, declared once (see `login::routes`).
+pub fn routes() -> Vec<Route<App<DynamoStore>>> {
+    vec![Route::get("/subscriptions", |app, call| Box::pin(app.list(call)))]
+}
+
+impl App<DynamoStore> {
+    pub fn build(base: Base) -> Function<Self> {
+        Function::new(App { store: base.store, settings: base.settings, catalog: CatalogCache::default() }, routes())
+    }
 }
 
 /// The columns a list can be grouped by.
@@ -48,7 +58,7 @@ impl GroupBy {
 
     fn key(self, item: &SubscriptionView) -> Option<String> {
         match self {
-            GroupBy::System => Some(item.system.clone()),
+            GroupBy::System => Some(item.system.to_string()),
             GroupBy::Version => Some(item.version.clone()),
             GroupBy::Status => Some(item.status.as_str().to_string()),
             GroupBy::BillingPeriod => item.billing_period.map(|b| b.as_str().to_string()),
@@ -102,26 +112,15 @@ pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> Listi
 }
 
 impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        if let Some(res) = preflight(&req) {
-            return res;
-        }
-        within_deadline(&req, self.route(&req, Utc::now())).await
-    }
-
-    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        if route_path(req) != "/subscriptions" {
-            return Err(ApiError::RouteNotFound);
-        }
-        require_method(req, Method::GET, "GET")?;
-        let session = authenticate(&self.store, req, now).await?;
-        let plan = query_choice(req, "plan", Plan::parse, "subscription, license")?;
-        let group_by = query_choice(req, "group_by", GroupBy::parse, GroupBy::ALLOWED)?;
+    async fn list(&self, call: Call) -> Reply {
+        let session = authenticate(&self.store, &call, call.now).await?;
+        let plan = call.query("plan", Plan::parse, "subscription, license")?;
+        let group_by = call.query("group_by", GroupBy::parse, GroupBy::ALLOWED)?;
         let mut subs = self.store.subscriptions(&session.account).await?;
         subs.retain(|s| plan.is_none_or(|p| s.plan == p));
         subs.sort_by(list_order);
         let catalog = self.catalog.get(&self.store).await?;
-        let today = self.settings.today(now);
+        let today = self.settings.today(call.now);
         let items = subs.iter().map(|s| SubscriptionView::new(s, &catalog, today)).collect();
         json(StatusCode::OK, &arrange(items, group_by))
     }

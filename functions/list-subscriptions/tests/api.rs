@@ -4,19 +4,19 @@
 use lambda_http::{Body, Request, Response};
 use list_subscriptions::App;
 use serde_json::Value;
-use shared::catalog::CatalogCache;
 use shared::domain::{Plan, Serial};
+use shared::http::Function;
 use shared::store::DynamoStore;
 use shared::testing::{checked, fixture, json_of, TestEnv};
 
 /// The handler's answer to `req`, checked against `openapi.yaml` for its route.
-async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
-    checked(req, |r| app.handle(r)).await
+async fn call(function: &Function<App<DynamoStore>>, req: Request) -> Response<Body> {
+    checked(req, |r| function.handle(r)).await
 }
 
 struct World {
     env: TestEnv,
-    app: App<DynamoStore>,
+    app: Function<App<DynamoStore>>,
     token: String,
     serials: Vec<(String, Serial)>,
 }
@@ -25,10 +25,8 @@ struct World {
 async fn world() -> World {
     let env = TestEnv::new().await;
     env.add_products().await;
-    let ana = env.email("ana");
-    let luis = env.email("luis");
-    env.add_account(&ana, "Password-ana-1", "Comercial Ruiz SA de CV").await;
-    env.add_account(&luis, "Password-luis-1", "Pérez SC").await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let luis = env.add_account(&env.email("luis"), "Password-luis-1", "Pérez SC").await;
     let mut serials = Vec::new();
     let mut add = |name: &str, s: Serial| serials.push((name.to_string(), s));
     add("active", env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(10)).await.serial);
@@ -41,8 +39,7 @@ async fn world() -> World {
     let inactive = env.add_serial(&ana, "SAE", "5.0", Plan::Subscription, Some(-1)).await;
     add("inactive", env.mark_upgraded(&inactive, -1).await.serial);
     add("luis", env.add_serial(&luis, "SAE", "7.0", Plan::Subscription, Some(10)).await.serial);
-    let catalog = CatalogCache::load(&env.store).await;
-    let app = App { store: env.store.clone(), settings: env.settings.clone(), catalog };
+    let app = App::build(env.base());
     let token = env.session_for(&ana).await;
     World { env, app, token, serials }
 }
@@ -119,11 +116,15 @@ async fn lists_every_status_and_offer_of_the_callers_serials_only() {
 #[tokio::test]
 async fn a_request_makes_two_store_calls() {
     let w = world().await;
-    // Warm: the catalog was read at start.
-    let before = w.env.store.calls();
+    // The first request also reads the catalog; a warm one does not.
+    let first = w.env.calls.now();
     let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(w.env.store.calls() - before, 2, "session GetItem + one Query");
+    assert_eq!(w.env.calls.since(first).calls, 3, "session GetItem, one Query, the catalog's Query");
+    let warm = w.env.calls.now();
+    let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(w.env.calls.since(warm).calls, 2, "session GetItem + one Query");
 }
 
 #[tokio::test]

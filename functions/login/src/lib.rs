@@ -1,24 +1,39 @@
 //! `POST /login` and `POST /logout`: password login with lockout, bearer sessions.
 
 use chrono::{DateTime, Duration, Utc};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::authenticate;
 use shared::config::Settings;
-use shared::domain::normalize_email;
 use shared::domain::password::PasswordHasherArgon;
-use shared::domain::token::issue_token;
-use shared::http::{
-    json, no_content, preflight, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_FIELD_BYTES,
-};
-use shared::store::{AttemptReservation, LoginAttempts, Session, Sessions};
+use shared::domain::token::{issue_token, random_id};
+use shared::domain::Email;
+use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
+use shared::startup::Base;
+use shared::store::{Accounts, AttemptReservation, DynamoStore, LoginAttempts, Session, Sessions};
+use shared::telemetry::fail_start;
 
 pub struct App<S> {
-    pub store: S,
-    pub settings: Settings,
-    pub hasher: PasswordHasherArgon,
+    store: S,
+    settings: Settings,
+    hasher: PasswordHasherArgon,
+}
+
+/// The function's routes, declared once: the dispatcher, `template.yaml` and
+/// `openapi.yaml` all follow this table (checked by the workspace's route test).
+pub fn routes() -> Vec<Route<App<DynamoStore>>> {
+    vec![
+        Route::post("/login", Input::Json, |app, call| Box::pin(app.login(call))),
+        Route::post("/logout", Input::Nothing, |app, call| Box::pin(app.logout(call))),
+    ]
+}
+
+impl App<DynamoStore> {
+    pub fn build(base: Base) -> Function<Self> {
+        let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
+        Function::new(App { store: base.store, settings: base.settings, hasher }, routes())
+    }
 }
 
 #[derive(Serialize)]
@@ -36,42 +51,26 @@ struct AccountView<'a> {
     company: &'a str,
 }
 
-impl<S: LoginAttempts + Sessions> App<S> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        if let Some(res) = preflight(&req) {
-            return res;
-        }
-        within_deadline(&req, self.route(&req, Utc::now())).await
+impl<S: Accounts + LoginAttempts + Sessions> App<S> {
+    async fn logout(&self, call: Call) -> Reply {
+        let session = authenticate(&self.store, &call, call.now).await?;
+        self.store.revoke_session(&session).await?;
+        tracing::info!("logged out");
+        no_content()
     }
 
-    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        match route_path(req).as_str() {
-            "/login" => {
-                require_method(req, Method::POST, "POST")?;
-                self.login(req, now).await
-            }
-            "/logout" => {
-                require_method(req, Method::POST, "POST")?;
-                let session = authenticate(&self.store, req, now).await?;
-                self.store.revoke_session(&session).await?;
-                tracing::info!("logged out");
-                no_content()
-            }
-            _ => Err(ApiError::RouteNotFound),
-        }
-    }
-
-    async fn login(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        let body = JsonBody::parse(req)?;
-        let email = body.string("email", MAX_FIELD_BYTES)?;
-        let password = body.string("password", MAX_FIELD_BYTES)?.to_string();
+    async fn login(&self, call: Call) -> Reply {
+        let now = call.now;
+        let body = call.body()?;
         // A malformed e-mail is just an unknown account: same answer, same work.
-        let reservation = match normalize_email(email) {
-            Some(email) => self.store.reserve_login_attempt(&email, now).await?,
+        let email = Email::parse(body.string("email", MAX_FIELD_BYTES)?).ok();
+        let password = body.string("password", MAX_FIELD_BYTES)?.to_string();
+        let reservation = match &email {
+            Some(email) => self.store.reserve_login_attempt(email, now).await?,
             None => AttemptReservation::NoAccount,
         };
-        let account = match reservation {
-            AttemptReservation::Granted(account) => account,
+        let credentials = match reservation {
+            AttemptReservation::Granted(credentials) => credentials,
             AttemptReservation::Locked(until) => {
                 let secs = (until - now).num_seconds().max(1) as u64;
                 tracing::info!(retry_after = secs, "login refused: account locked");
@@ -81,35 +80,71 @@ impl<S: LoginAttempts + Sessions> App<S> {
                 let hasher = self.hasher.clone();
                 run_blocking(move || hasher.burn(&password)).await?;
                 // The same store work as a wrong password: the failure's write (a no-op
-                // here, as the condition cannot hold for a missing account).
-                if let Some(email) = normalize_email(email) {
-                    self.store.login_failed(&email, now).await?;
+                // here, as the condition cannot hold for a missing login).
+                if let Some(email) = &email {
+                    self.store.login_failed(email, now).await?;
                 }
                 return Err(ApiError::InvalidCredentials);
             }
         };
         let hasher = self.hasher.clone();
-        let stored = account.password_hash.clone();
-        let matches = run_blocking(move || hasher.verify(&password, &stored)).await?;
-        if !matches {
-            self.store.login_failed(&account.email, now).await?;
+        let stored = credentials.password_hash.clone();
+        if !run_blocking(move || hasher.verify(&password, &stored)).await? {
+            self.store.login_failed(&credentials.email, now).await?;
             return Err(ApiError::InvalidCredentials);
         }
-        self.store.login_succeeded(&account.email).await?;
-        let token = issue_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        self.store.login_succeeded(&credentials.email).await?;
+        let account = self
+            .store
+            .account(&credentials.account)
+            .await?
+            .ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
+        self.open_session(
+            &call,
+            now,
+            |token, expires_at| {
+                json(
+                    StatusCode::OK,
+                    &LoginResponse {
+                        token,
+                        token_type: "Bearer",
+                        expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        account: AccountView {
+                            email: account.email.as_str(),
+                            name: &account.name,
+                            company: &account.company,
+                        },
+                    },
+                )
+            },
+            &account.id,
+        )
+        .await
+    }
+
+    /// Creates the caller's session and answers with its token.
+    async fn open_session(
+        &self,
+        call: &Call,
+        now: DateTime<Utc>,
+        answer: impl FnOnce(&str, DateTime<Utc>) -> Reply,
+        account: &shared::domain::AccountId,
+    ) -> Reply {
+        let internal = |e: getrandom::Error| ApiError::Internal(e.to_string());
+        let token = issue_token().map_err(internal)?;
         let expires_at = now + Duration::hours(i64::from(self.settings.session_ttl_hours));
-        let session = Session { digest: token.digest.clone(), account: account.email.clone(), expires_at };
+        let session = Session {
+            digest: token.digest.clone(),
+            id: random_id().map_err(internal)?,
+            account: account.clone(),
+            created_at: now,
+            expires_at,
+            source_ip: call.caller.source_ip.clone(),
+            user_agent: call.caller.user_agent.clone(),
+        };
         self.store.create_session(&session).await?;
         tracing::info!("logged in");
-        json(
-            StatusCode::OK,
-            &LoginResponse {
-                token: &token.secret,
-                token_type: "Bearer",
-                expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                account: AccountView { email: &account.email, name: &account.name, company: &account.company },
-            },
-        )
+        answer(&token.secret, expires_at)
     }
 }
 

@@ -7,25 +7,33 @@ use lambda_http::{Body, Request, Response};
 use login::App;
 use serde_json::Value;
 use shared::domain::token::TokenDigest;
-use shared::store::{Accounts, DynamoStore, Sessions};
-use shared::testing::{checked, fixture, hasher, json_of, TestEnv};
+use shared::domain::{Account, Email};
+use shared::http::Function;
+use shared::store::{keys, DynamoStore, Logins, Sessions};
+use shared::testing::{checked, fixture, json_of, TestEnv};
+
+type Login = Function<App<DynamoStore>>;
 
 /// The handler's answer to `req`, checked against `openapi.yaml` for its route.
-async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
-    checked(req, |r| app.handle(r)).await
+async fn call(function: &Login, req: Request) -> Response<Body> {
+    checked(req, |r| function.handle(r)).await
 }
 
 const PASSWORD: &str = "Comercial-2026";
 
-async fn setup() -> (TestEnv, App<DynamoStore>, String) {
+async fn setup() -> (TestEnv, Login, Account) {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, "Comercial Ruiz SA de CV").await;
-    let app = App { store: env.store.clone(), settings: env.settings.clone(), hasher: hasher().clone() };
-    (env, app, email)
+    let ana = env.add_account(&env.email("ana"), PASSWORD, "Comercial Ruiz SA de CV").await;
+    let app = App::build(env.base());
+    (env, app, ana)
 }
 
-async fn login(app: &App<DynamoStore>, email: &str, password: &str) -> (u16, Value, Option<String>) {
+async fn failed_logins(env: &TestEnv, email: &Email) -> (u32, bool) {
+    let login = env.store.credentials(email).await.unwrap().unwrap();
+    (login.failed_logins, login.locked_until.is_some())
+}
+
+async fn login(app: &Login, email: &str, password: &str) -> (u16, Value, Option<String>) {
     let req = fixture("login", &[("EMAIL", email), ("PASSWORD", password)]);
     let res = call(app, req).await;
     let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
@@ -34,7 +42,8 @@ async fn login(app: &App<DynamoStore>, email: &str, password: &str) -> (u16, Val
 
 #[tokio::test]
 async fn login_returns_a_bearer_session_stored_only_as_a_digest() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     let typed = format!("  {}  ", email.to_uppercase());
     let (status, body, _) = login(&app, &typed, PASSWORD).await;
     assert_eq!(status, 200, "{body}");
@@ -47,32 +56,37 @@ async fn login_returns_a_bearer_session_stored_only_as_a_digest() {
     let hours = (expires - Utc::now()).num_minutes() as f64 / 60.0;
     assert!((11.9..=12.0).contains(&hours), "SESSION_TTL_HOURS default 12, got {hours}");
     let session = env.store.session(&TokenDigest::of(token), Utc::now()).await.unwrap().expect("session stored");
-    assert_eq!(session.account, email);
+    assert_eq!(session.account, ana.id);
+    assert_eq!(session.source_ip, "203.0.113.10", "the caller recorded with the session");
+    assert!(session.user_agent.contains("PortalFixture/1.0"));
     assert!(env.store.session(&TokenDigest::of("x"), Utc::now()).await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let nobody = env.email("nobody").to_string();
     let (s1, b1, _) = login(&app, &email, "not-the-password").await;
-    let (s2, b2, _) = login(&app, &env.email("nobody"), "not-the-password").await;
+    let (s2, b2, _) = login(&app, &nobody, "not-the-password").await;
     let (s3, b3, _) = login(&app, "not an email", "not-the-password").await;
     assert_eq!((s1, s2, s3), (401, 401, 401));
     assert_eq!(b1["code"], "invalid_credentials");
     assert_eq!(b1, b2);
     assert_eq!(b1, b3);
     // The same work, store calls included.
-    let before = env.store.calls();
+    let before = env.calls.now();
     login(&app, &email, "not-the-password").await;
-    let wrong = env.store.calls() - before;
-    let before = env.store.calls();
-    login(&app, &env.email("nobody"), "not-the-password").await;
-    assert_eq!(env.store.calls() - before, wrong, "unknown e-mail and wrong password cost the same calls");
+    let wrong = env.calls.since(before);
+    let before = env.calls.now();
+    login(&app, &nobody, "not-the-password").await;
+    assert_eq!(env.calls.since(before), wrong, "unknown e-mail and wrong password cost the same calls");
 }
 
 #[tokio::test]
 async fn five_failures_lock_the_account_even_for_the_right_password_until_it_expires() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     for i in 0..5 {
         let (status, body, _) = login(&app, &email, "not-the-password").await;
         assert_eq!(status, 401, "attempt {i}: {body}");
@@ -88,8 +102,7 @@ async fn five_failures_lock_the_account_even_for_the_right_password_until_it_exp
         .client()
         .update_item()
         .table_name(env.store.table())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ACCOUNT#{email}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .set_key(Some(keys::login_item(&ana.email).item()))
         .update_expression("SET locked_until = :past")
         .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::S(past))
         .send()
@@ -97,12 +110,13 @@ async fn five_failures_lock_the_account_even_for_the_right_password_until_it_exp
         .unwrap();
     let (status, _, _) = login(&app, &email, PASSWORD).await;
     assert_eq!(status, 200);
-    assert_eq!(env.store.account(&email).await.unwrap().unwrap().failed_logins, 0, "a success resets the count");
+    assert_eq!(failed_logins(&env, &ana.email).await.0, 0, "a success resets the count");
 }
 
 #[tokio::test]
 async fn a_success_resets_the_count_of_failures() {
-    let (_env, app, email) = setup().await;
+    let (_env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     for _ in 0..4 {
         assert_eq!(login(&app, &email, "not-the-password").await.0, 401);
     }
@@ -115,7 +129,8 @@ async fn a_success_resets_the_count_of_failures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_cannot_pass_the_limit_of_five() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     let app = Arc::new(app);
     let mut tasks = Vec::new();
     for _ in 0..12 {
@@ -131,13 +146,13 @@ async fn parallel_guesses_cannot_pass_the_limit_of_five() {
     assert_eq!(checked + locked, 12, "{statuses:?}");
     assert!(checked <= 5, "at most 5 passwords checked: {statuses:?}");
     assert_eq!(login(&app, &email, PASSWORD).await.0, 429, "locked after the burst");
-    assert!(env.store.account(&email).await.unwrap().unwrap().locked_until.is_some());
+    assert!(failed_logins(&env, &ana.email).await.1, "the lock is stored");
 }
 
 #[tokio::test]
 async fn logout_revokes_the_token() {
-    let (_env, app, email) = setup().await;
-    let (_, body, _) = login(&app, &email, PASSWORD).await;
+    let (_env, app, ana) = setup().await;
+    let (_, body, _) = login(&app, ana.email.as_str(), PASSWORD).await;
     let token = body["token"].as_str().unwrap();
     let res = call(&app, fixture("logout", &[("TOKEN", token)])).await;
     assert_eq!(res.status(), 204);
@@ -150,7 +165,8 @@ async fn logout_revokes_the_token() {
 
 #[tokio::test]
 async fn bad_input_gets_the_contract_codes() {
-    let (_env, app, email) = setup().await;
+    let (_env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     let res = call(&app, fixture("login-malformed-body", &[("EMAIL", &email)])).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(&res)["code"], "invalid_request");

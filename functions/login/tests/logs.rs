@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use login::App;
-use shared::testing::{fixture, hasher, json_of, TestEnv};
+use shared::testing::{fixture, json_of, TestEnv};
 
 const PASSWORD: &str = "Comercial-2026";
 
@@ -35,9 +35,9 @@ async fn logs_hold_neither_the_password_nor_the_token() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, "Comercial Ruiz SA de CV").await;
-    let app = App { store: env.store.clone(), settings: env.settings.clone(), hasher: hasher().clone() };
+    let email = env.email("ana").to_string();
+    env.add_account(&env.email("ana"), PASSWORD, "Comercial Ruiz SA de CV").await;
+    let app = App::build(env.base());
     let res = app.handle(fixture("login", &[("EMAIL", &email), ("PASSWORD", PASSWORD)])).await;
     let token = json_of(&res)["token"].as_str().unwrap().to_string();
     app.handle(fixture("login", &[("EMAIL", &email), ("PASSWORD", "Wrong-Secret-99")])).await;

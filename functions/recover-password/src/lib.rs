@@ -2,19 +2,18 @@
 //! one-time link.
 
 use chrono::{DateTime, Duration, Utc};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::StatusCode;
 
 use shared::config::MailSettings;
-use shared::domain::normalize_email;
 use shared::domain::password::{check_strength, PasswordHasherArgon};
-use shared::domain::token::{issue_token, plausible_token, TokenDigest};
-use shared::http::{
-    json, no_content, preflight, require_method, route_path, within_deadline, ApiError, JsonBody, MAX_BODY_BYTES,
-    MAX_FIELD_BYTES,
-};
+use shared::domain::token::{issue_token, plausible_token, random_id, TokenDigest};
+use shared::domain::{Credentials, Email};
+use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_BODY_BYTES, MAX_FIELD_BYTES};
 use shared::mail::{compose, Mailer};
-use shared::store::{Accounts, PasswordResets, ResetToken, StoreError};
+use shared::outbox::{self, PendingMail};
+use shared::startup::Base;
+use shared::store::{Accounts, DynamoStore, Logins, MailOutbox, PasswordResets, ResetToken, StoreError};
+use shared::telemetry::fail_start;
 
 /// How long a reset link works.
 pub const RESET_TTL_MINUTES: i64 = 30;
@@ -22,44 +21,38 @@ pub const RESET_TTL_MINUTES: i64 = 30;
 pub const RESET_ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(600);
 
 pub struct App<S> {
-    pub store: S,
-    pub mail: MailSettings,
-    pub mailer: Mailer,
-    pub hasher: PasswordHasherArgon,
+    store: S,
+    mail: MailSettings,
+    mailer: Mailer,
+    hasher: PasswordHasherArgon,
 }
 
-impl<S: Accounts + PasswordResets> App<S> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        if let Some(res) = preflight(&req) {
-            return res;
-        }
-        within_deadline(&req, self.route(&req, Utc::now())).await
-    }
+/// The function's routes, declared once (see `login::routes`).
+pub fn routes() -> Vec<Route<App<DynamoStore>>> {
+    vec![
+        Route::post("/password-reset", Input::Json, |app, call| Box::pin(app.request_reset(call))),
+        Route::post("/password-reset/confirm", Input::Json, |app, call| Box::pin(app.confirm(call))),
+    ]
+}
 
-    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        match route_path(req).as_str() {
-            "/password-reset" => {
-                require_method(req, Method::POST, "POST")?;
-                self.request_reset(req, now).await
-            }
-            "/password-reset/confirm" => {
-                require_method(req, Method::POST, "POST")?;
-                self.confirm(req, now).await
-            }
-            _ => Err(ApiError::RouteNotFound),
-        }
+impl App<DynamoStore> {
+    pub fn build(base: Base) -> Function<Self> {
+        let (mail, mailer) = base.mail();
+        let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
+        Function::new(App { store: base.store, mail, mailer, hasher }, routes())
     }
+}
 
+impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
     /// Always 202: neither the answer nor its timing tells whether an account exists.
-    async fn request_reset(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
+    async fn request_reset(&self, call: Call) -> Reply {
         let started = tokio::time::Instant::now();
-        let body = JsonBody::parse(req)?;
-        let email = body.string("email", MAX_FIELD_BYTES)?;
-        if let Some(email) = normalize_email(email) {
-            if let Some(account) = self.store.account(&email).await? {
+        let email = call.body()?.string("email", MAX_FIELD_BYTES)?;
+        if let Ok(email) = Email::parse(email) {
+            if let Some(login) = self.store.credentials(&email).await? {
                 // Past this point a failure must not show either: it is logged, and the
                 // customer can ask again.
-                if let Err(e) = self.send_link(&account.email, &account.name, now).await {
+                if let Err(e) = self.send_link(&login, call.now).await {
                     tracing::error!(error = %e, "reset link not sent");
                 }
             }
@@ -69,32 +62,36 @@ impl<S: Accounts + PasswordResets> App<S> {
         json(StatusCode::ACCEPTED, &serde_json::json!({"status": "accepted"}))
     }
 
-    async fn send_link(&self, email: &str, name: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
-        if !self.store.allow_reset_mail(email, now).await? {
+    async fn send_link(&self, login: &Credentials, now: DateTime<Utc>) -> Result<(), ApiError> {
+        if !self.store.allow_reset_mail(&login.email, now).await? {
             tracing::info!("reset mail not sent: 3 already sent this hour");
             return Ok(());
         }
-        let token = issue_token().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let account = self
+            .store
+            .account(&login.account)
+            .await?
+            .ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
+        let internal = |e: getrandom::Error| ApiError::Internal(e.to_string());
+        let token = issue_token().map_err(internal)?;
         let reset = ResetToken {
             digest: token.digest.clone(),
-            account: email.to_string(),
+            account: account.id.clone(),
+            email: login.email.clone(),
             issued_at: now,
             expires_at: now + Duration::minutes(RESET_TTL_MINUTES),
             used: false,
         };
         self.store.put_reset_token(&reset).await?;
-        let mail = compose::reset_mail(&self.mail, name, email, &token.secret);
-        // Failing here would tell a caller that the account exists: log it, answer 202,
-        // and the customer can ask again.
-        match self.mailer.send(&mail).await {
-            Ok(id) => tracing::info!(message_id = %id, "reset mail sent"),
-            Err(e) => tracing::error!(error = %e, "reset mail not sent"),
-        }
+        let mail = compose::reset_mail(&self.mail, &account.name, login.email.as_str(), &token.secret);
+        let pending = PendingMail::new(format!("reset-{}", random_id().map_err(internal)?), mail, now);
+        self.store.put_mail(&pending).await?;
+        outbox::deliver(&self.store, &self.mailer, &pending, now).await;
         Ok(())
     }
 
-    async fn confirm(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        let body = JsonBody::parse(req)?;
+    async fn confirm(&self, call: Call) -> Reply {
+        let body = call.body()?;
         let token = body.string("token", MAX_FIELD_BYTES)?;
         // Any length up to the body's limit: an over-long password is a weak_password.
         let new_password = body.string("new_password", MAX_BODY_BYTES)?.to_string();
@@ -102,17 +99,17 @@ impl<S: Accounts + PasswordResets> App<S> {
             return Err(ApiError::InvalidToken);
         }
         let reset = match self.store.reset_token(&TokenDigest::of(token)).await? {
-            Some(r) if !r.used && r.expires_at > now => r,
+            Some(r) if !r.used && r.expires_at > call.now => r,
             _ => return Err(ApiError::InvalidToken),
         };
         // The rule is checked before the token is spent, so a weak try can be corrected.
-        check_strength(&new_password, &reset.account).map_err(|e| ApiError::WeakPassword(e.to_string()))?;
+        check_strength(&new_password, &reset.email).map_err(|e| ApiError::WeakPassword(e.to_string()))?;
         let hasher = self.hasher.clone();
         let hash = tokio::task::spawn_blocking(move || hasher.hash(&new_password))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        match self.store.complete_reset(&reset, &hash, now).await {
+        match self.store.complete_reset(&reset, &hash, call.now).await {
             Ok(()) => {
                 tracing::info!("password replaced; sessions revoked");
                 no_content()

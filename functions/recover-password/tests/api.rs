@@ -5,36 +5,33 @@ use chrono::Utc;
 use lambda_http::{Body, Request, Response};
 use recover_password::App;
 use shared::domain::token::TokenDigest;
-use shared::store::{Accounts, DynamoStore, Sessions};
+use shared::domain::Account;
+use shared::http::Function;
+use shared::store::{DynamoStore, Logins, Sessions};
 use shared::testing::{checked, fixture, hasher, json_of, reset_token_in, TestEnv};
 
 /// The handler's answer to `req`, checked against `openapi.yaml` for its route.
-async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
-    checked(req, |r| app.handle(r)).await
+async fn call(function: &Function<App<DynamoStore>>, req: Request) -> Response<Body> {
+    checked(req, |r| function.handle(r)).await
 }
 
-async fn setup() -> (TestEnv, App<DynamoStore>, String) {
+async fn setup() -> (TestEnv, Function<App<DynamoStore>>, Account) {
     let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, "Old-Password-1", "Comercial Ruiz SA de CV").await;
-    let app = App {
-        store: env.store.clone(),
-        mail: env.mail_settings.clone(),
-        mailer: env.mailer.clone(),
-        hasher: hasher().clone(),
-    };
-    (env, app, email)
+    let ana = env.add_account(&env.email("ana"), "Old-Password-1", "Comercial Ruiz SA de CV").await;
+    let app = App::build(env.base());
+    (env, app, ana)
 }
 
 #[tokio::test]
 async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_sessions() {
-    let (env, app, email) = setup().await;
-    let old_session = env.session_for(&email).await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let old_session = env.session_for(&ana).await;
     let res = call(&app, fixture("password-reset", &[("EMAIL", &email.to_uppercase())])).await;
     assert_eq!(res.status(), 202);
     assert_eq!(json_of(&res)["status"], "accepted");
 
-    let mails = env.mails_to(&email);
+    let mails = env.mails_to(&ana.email);
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].subject.contains("contraseña"), "{}", mails[0].subject);
     assert!(mails[0].body.contains("http://127.0.0.1:5173/password-reset?token="), "{}", mails[0].body);
@@ -50,7 +47,7 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
     let res =
         call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
-    let account = env.store.account(&email).await.unwrap().unwrap();
+    let account = env.store.credentials(&ana.email).await.unwrap().unwrap();
     assert!(hasher().verify("New-Password-2026", &account.password_hash));
     assert!(!hasher().verify("Old-Password-1", &account.password_hash));
     assert!(
@@ -69,7 +66,7 @@ async fn unknown_accounts_get_the_same_answer_and_no_mail() {
     let (env, app, _) = setup().await;
     let nobody = env.email("nobody");
     let started = std::time::Instant::now();
-    let res = call(&app, fixture("password-reset", &[("EMAIL", &nobody)])).await;
+    let res = call(&app, fixture("password-reset", &[("EMAIL", nobody.as_str())])).await;
     assert!(started.elapsed() >= recover_password::RESET_ANSWER_FLOOR, "as slow as a mailed answer");
     assert_eq!(res.status(), 202);
     assert_eq!(json_of(&res)["status"], "accepted");
@@ -80,29 +77,31 @@ async fn unknown_accounts_get_the_same_answer_and_no_mail() {
 
 #[tokio::test]
 async fn at_most_three_mails_an_hour() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     for _ in 0..5 {
         let res = call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
         assert_eq!(res.status(), 202);
     }
-    assert_eq!(env.mails_to(&email).len(), 3);
+    assert_eq!(env.mails_to(&ana.email).len(), 3);
 }
 
 #[tokio::test]
 async fn a_reset_clears_the_lock() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     use shared::store::LoginAttempts;
     for _ in 0..5 {
-        env.store.reserve_login_attempt(&email, Utc::now()).await.unwrap();
-        env.store.login_failed(&email, Utc::now()).await.unwrap();
+        env.store.reserve_login_attempt(&ana.email, Utc::now()).await.unwrap();
+        env.store.login_failed(&ana.email, Utc::now()).await.unwrap();
     }
-    assert!(env.store.account(&email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
+    assert!(env.store.credentials(&ana.email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
     call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
-    let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
+    let token = reset_token_in(&env.mails_to(&ana.email)[0].body).unwrap();
     let res =
         call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
-    let account = env.store.account(&email).await.unwrap().unwrap();
+    let account = env.store.credentials(&ana.email).await.unwrap().unwrap();
     assert_eq!(account.locked_at(Utc::now()), None);
     assert_eq!(account.failed_logins, 0);
 }
@@ -122,10 +121,11 @@ async fn unknown_and_malformed_tokens_are_invalid() {
 
 #[tokio::test]
 async fn a_link_mailed_before_the_last_password_change_is_dead() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
     call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
-    let mails = env.mails_to(&email);
+    let mails = env.mails_to(&ana.email);
     assert_eq!(mails.len(), 2);
     let first = reset_token_in(&mails[0].body).unwrap();
     let second = reset_token_in(&mails[1].body).unwrap();
@@ -136,15 +136,16 @@ async fn a_link_mailed_before_the_last_password_change_is_dead() {
         call(&app, fixture("password-reset-confirm", &[("TOKEN", &first), ("PASSWORD", "Other-Password-2026")])).await;
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(&res)["code"], "invalid_token");
-    let account = env.store.account(&email).await.unwrap().unwrap();
+    let account = env.store.credentials(&ana.email).await.unwrap().unwrap();
     assert!(hasher().verify("New-Password-2026", &account.password_hash), "the later change stands");
 }
 
 #[tokio::test]
 async fn an_over_long_new_password_is_weak_not_malformed() {
-    let (env, app, email) = setup().await;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
     call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
-    let token = reset_token_in(&env.mails_to(&email)[0].body).unwrap();
+    let token = reset_token_in(&env.mails_to(&ana.email)[0].body).unwrap();
     let long = "ñ".repeat(600);
     let res = call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", &long)])).await;
     assert_eq!(res.status(), 422);

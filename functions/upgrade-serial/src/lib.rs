@@ -7,21 +7,20 @@
 //! impossible; the mail is sent after the commit and, if SES fails, stays in the outbox
 //! for `send-pending-mail`.
 
-use chrono::{DateTime, Duration, Utc};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use chrono::{DateTime, Utc};
+use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::authenticate;
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
-use shared::http::{
-    caller, json, path_serial, preflight, require_method, route_path, within_deadline, ApiError, JsonBody,
-};
-use shared::mail::{compose, Mail, Mailer};
+use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
+use shared::mail::{compose, Mailer};
+use shared::outbox::{self, PendingMail};
+use shared::startup::Base;
 use shared::store::{
-    Accounts, CatalogReader, MailOutbox, PendingMail, Sessions, SubscriptionReader, TermsRecord, UpgradeCommitError,
+    Accounts, CatalogReader, DynamoStore, MailOutbox, Sessions, SubscriptionReader, TermsRecord, UpgradeCommitError,
     UpgradeWriter,
 };
 use shared::view::SubscriptionView;
@@ -37,15 +36,25 @@ fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis(20 * u64::from(attempt + 1) + jitter)
 }
 
-/// How long a sender holds a pending mail before another may retry it.
-pub const MAIL_LEASE_SECONDS: i64 = 60;
-
 pub struct App<S> {
-    pub store: S,
-    pub settings: Settings,
-    pub mail: MailSettings,
-    pub mailer: Mailer,
-    pub catalog: CatalogCache,
+    store: S,
+    settings: Settings,
+    mail: MailSettings,
+    mailer: Mailer,
+    catalog: CatalogCache,
+}
+
+/// The function's routes, declared once (see `login::routes`).
+pub fn routes() -> Vec<Route<App<DynamoStore>>> {
+    vec![Route::post("/subscriptions/{serial}/upgrade", Input::Json, |app, call| Box::pin(app.upgrade(call)))]
+}
+
+impl App<DynamoStore> {
+    pub fn build(base: Base) -> Function<Self> {
+        let (mail, mailer) = base.mail();
+        let app = App { store: base.store, settings: base.settings, mail, mailer, catalog: CatalogCache::default() };
+        Function::new(app, routes())
+    }
 }
 
 #[derive(Serialize)]
@@ -58,24 +67,12 @@ impl<S> App<S>
 where
     S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox,
 {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        if let Some(res) = preflight(&req) {
-            return res;
-        }
-        within_deadline(&req, self.route(&req, Utc::now())).await
-    }
-
-    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        let path = route_path(req);
-        let segments: Vec<&str> = path.split('/').collect();
-        if !matches!(segments.as_slice(), ["", "subscriptions", _, "upgrade"]) {
-            return Err(ApiError::RouteNotFound);
-        }
-        require_method(req, Method::POST, "POST")?;
+    async fn upgrade(&self, call: Call) -> Reply {
+        let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
-        let serial = path_serial(req, "subscriptions")?;
-        let session = authenticate(&self.store, req, now).await?;
-        let body = JsonBody::parse(req)?;
+        let serial = call.serial()?;
+        let session = authenticate(&self.store, &call, now).await?;
+        let body = call.body()?;
         let acceptance = TermsAcceptance {
             accepted: body.boolean("accept_terms")?,
             terms_version: body.string("terms_version", 64)?.to_string(),
@@ -88,12 +85,11 @@ where
             return self.answer_repeat(&old, &catalog, now).await;
         }
         let product = catalog.get(&old.system);
-        let (ip, agent) = caller(req);
         let terms = TermsRecord {
             terms_version: acceptance.terms_version.clone(),
             accepted_at: now,
-            source_ip: ip,
-            user_agent: agent,
+            source_ip: call.caller.source_ip.clone(),
+            user_agent: call.caller.user_agent.clone(),
         };
         let account = self.store.account(&session.account).await?.ok_or(ApiError::Unauthorized)?;
         for attempt in 0..COMMIT_ATTEMPTS {
@@ -104,16 +100,16 @@ where
                 &self.mail,
                 &account.name,
                 &account.company,
-                &account.email,
+                account.email.as_str(),
                 product,
                 &upgrade.previous,
                 &upgrade.new,
             );
-            let pending = pending_mail(&mail, upgrade.new.serial.as_str(), now);
+            let pending = PendingMail::new(upgrade.new.serial.as_str(), mail, now);
             match self.store.commit_upgrade(&upgrade, &terms, &pending).await {
                 Ok(()) => {
                     tracing::info!(old = %old.serial, new = %upgrade.new.serial, "serial upgraded");
-                    self.deliver(&pending, now).await;
+                    outbox::deliver(&self.store, &self.mailer, &pending, now).await;
                     let body = UpgradeResponse {
                         subscription: SubscriptionView::new(&upgrade.new, &catalog, today),
                         previous: SubscriptionView::new(&upgrade.previous, &catalog, today),
@@ -143,34 +139,7 @@ where
         Err(ApiError::Unavailable("the upgrade could not be committed".into()))
     }
 
-    /// Sends the committed mail now if SES answers; otherwise the outbox keeps it.
-    async fn deliver(&self, pending: &PendingMail, now: DateTime<Utc>) {
-        match self.store.lease_mail(&pending.id, now, now + Duration::seconds(MAIL_LEASE_SECONDS)).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "upgrade mail left for retry");
-                return;
-            }
-        }
-        match self.mailer.send(&mail_of(pending)).await {
-            Ok(id) => {
-                tracing::info!(message_id = %id, "upgrade mail sent");
-                if let Err(e) = self.store.mail_sent(&pending.id).await {
-                    // Sent but still listed: the retry would send it twice after the lease.
-                    tracing::error!(error = %e, mail = %pending.id, "sent mail not cleared from the outbox");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, mail = %pending.id, "upgrade mail not sent; left for retry"),
-        }
-    }
-
-    async fn answer_repeat(
-        &self,
-        old: &Subscription,
-        catalog: &Catalog,
-        now: DateTime<Utc>,
-    ) -> Result<Response<Body>, ApiError> {
+    async fn answer_repeat(&self, old: &Subscription, catalog: &Catalog, now: DateTime<Utc>) -> Reply {
         let today = self.settings.today(now);
         let new_serial =
             old.superseded_by.as_ref().ok_or_else(|| ApiError::Internal("superseded without successor".into()))?;
@@ -188,12 +157,7 @@ where
 
     /// Another request upgraded this serial first (or is committing right now): answer
     /// with its result once it is visible.
-    async fn answer_concurrent(
-        &self,
-        old: &Subscription,
-        catalog: &Catalog,
-        now: DateTime<Utc>,
-    ) -> Result<Response<Body>, ApiError> {
+    async fn answer_concurrent(&self, old: &Subscription, catalog: &Catalog, now: DateTime<Utc>) -> Reply {
         for attempt in 0..10u64 {
             if let Some(current) = self.store.subscription(&old.account, &old.serial).await? {
                 if current.superseded_by.is_some() {
@@ -206,25 +170,5 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(20 * (attempt + 1))).await;
         }
         Err(ApiError::Unavailable("a concurrent upgrade did not settle".into()))
-    }
-}
-
-fn pending_mail(mail: &Mail, id: &str, now: DateTime<Utc>) -> PendingMail {
-    PendingMail {
-        id: id.to_string(),
-        to: mail.to.clone(),
-        subject: mail.subject.clone(),
-        text: mail.text.clone(),
-        html: mail.html.clone(),
-        created_at: now,
-    }
-}
-
-pub fn mail_of(pending: &PendingMail) -> Mail {
-    Mail {
-        to: pending.to.clone(),
-        subject: pending.subject.clone(),
-        text: pending.text.clone(),
-        html: pending.html.clone(),
     }
 }

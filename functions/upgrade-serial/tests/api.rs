@@ -4,42 +4,33 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::catalog::CatalogCache;
-use shared::domain::{Plan, Serial, SerialStatus};
+use shared::domain::{Account, Plan, Serial, SerialStatus};
+use shared::http::Function;
 use shared::mail::Mailer;
-use shared::store::{DynamoStore, MailOutbox, SubscriptionReader};
+use shared::outbox::send_pending;
+use shared::store::{keys, DynamoStore, MailOutbox, SubscriptionReader};
 use shared::testing::{checked, fixture, json_of, TestEnv};
 use upgrade_serial::App;
 
-/// The handler's answer to `req`, checked against `openapi.yaml` for its route.
-async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
-    checked(req, |r| app.handle(r)).await
-}
-
 struct World {
     env: TestEnv,
-    app: App<DynamoStore>,
-    email: String,
+    function: Function<App<DynamoStore>>,
+    ana: Account,
     token: String,
 }
 
 async fn world_with(mailer: Option<Mailer>) -> World {
     let env = TestEnv::new().await;
     env.add_products().await;
-    let email = env.email("ana");
-    env.add_account(&email, "Password-ana-1", "Comercial Ruiz SA de CV").await;
-    let catalog = CatalogCache::load(&env.store).await;
-    let app = App {
-        store: env.store.clone(),
-        settings: env.settings.clone(),
-        mail: env.mail_settings.clone(),
-        mailer: mailer.unwrap_or_else(|| env.mailer.clone()),
-        catalog,
-    };
-    let token = env.session_for(&email).await;
-    World { env, app, email, token }
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let mut base = env.base();
+    if let Some(mailer) = mailer {
+        base.mail = Some((env.mail_settings.clone(), mailer));
+    }
+    let function = App::build(base);
+    let token = env.session_for(&ana).await;
+    World { env, function, ana, token }
 }
 
 async fn world() -> World {
@@ -49,7 +40,8 @@ async fn world() -> World {
 impl World {
     async fn upgrade(&self, fixture_name: &str, serial: &str) -> (u16, Value) {
         let req = fixture(fixture_name, &[("TOKEN", &self.token), ("SERIAL", serial), ("TERMS_VERSION", "2022-10")]);
-        let res = call(&self.app, req).await;
+        // The handler's answer, checked against `openapi.yaml` for its route.
+        let res = checked(req, |r| self.function.handle(r)).await;
         (res.status().as_u16(), json_of(&res))
     }
 }
@@ -57,11 +49,11 @@ impl World {
 #[tokio::test]
 async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     let w = world().await;
-    let old = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
-    let calls = w.env.store.calls();
+    let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let before = w.env.calls.now();
     let (status, body) = w.upgrade("upgrade", old.serial.as_str()).await;
     assert_eq!(status, 201, "{body}");
-    let calls = w.env.store.calls() - calls;
+    let cost = w.env.calls.since(before);
     let new = &body["subscription"];
     let previous = &body["previous"];
     let new_serial = Serial::parse(new["serial"].as_str().unwrap()).expect("a valid serial");
@@ -78,15 +70,16 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(previous["status"], "superseded");
     assert_eq!(previous["superseded_by"], new_serial.as_str());
     assert_eq!(previous["valid_until"], old.next_payment_on.unwrap().to_string());
-    // session, old serial, account, one transaction, then the mail's lease and removal
-    assert_eq!(calls, 6, "store calls of an upgrade");
+    // session, old serial, account, the catalog (first use), one transaction, then the
+    // mail's lease and removal
+    assert_eq!(cost.calls, 7, "store calls of an upgrade");
 
-    let stored_old = w.env.store.subscription(&w.email, &old.serial).await.unwrap().unwrap();
+    let stored_old = w.env.store.subscription(&w.ana.id, &old.serial).await.unwrap().unwrap();
     assert_eq!(stored_old.status(w.env.today()), SerialStatus::Superseded);
-    let stored_new = w.env.store.subscription(&w.email, &new_serial).await.unwrap().unwrap();
+    let stored_new = w.env.store.subscription(&w.ana.id, &new_serial).await.unwrap().unwrap();
     assert_eq!(stored_new.upgraded_from.as_ref(), Some(&old.serial));
 
-    let mails = w.env.mails_to(&w.email);
+    let mails = w.env.mails_to(&w.ana.email);
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].subject, "Actualización de versión para tu sistema Aspel SAE");
     let body = &mails[0].body;
@@ -98,19 +91,7 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
 
     // The terms acceptance was recorded with the caller's IP and user agent.
     use aws_sdk_dynamodb::types::AttributeValue::S;
-    let terms = w
-        .env
-        .store
-        .client()
-        .get_item()
-        .table_name(w.env.store.table())
-        .key("pk", S(format!("ACCOUNT#{}", w.email)))
-        .key("sk", S(format!("TERMS#{}", old.serial)))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("terms record");
+    let terms = w.env.raw(&keys::terms(&w.ana.id, &old.serial)).await.expect("terms record");
     assert_eq!(terms["terms_version"], S("2022-10".into()));
     assert_eq!(terms["source_ip"], S("203.0.113.10".into()));
     assert!(terms["user_agent"].as_s().unwrap().contains("PortalFixture"));
@@ -119,19 +100,19 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
 #[tokio::test]
 async fn asking_again_answers_the_same_without_a_new_serial_or_mail() {
     let w = world().await;
-    let old = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
     let (s1, first) = w.upgrade("upgrade", old.serial.as_str()).await;
     let (s2, again) = w.upgrade("upgrade", old.serial.as_str()).await;
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(first, again);
-    assert_eq!(w.env.mails_to(&w.email).len(), 1);
-    assert_eq!(w.env.store.subscriptions(&w.email).await.unwrap().len(), 2);
+    assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
+    assert_eq!(w.env.store.subscriptions(&w.ana.id).await.unwrap().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_make_one_serial_and_one_mail() {
     let w = Arc::new(world().await);
-    let old = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let (w, serial) = (w.clone(), old.serial.to_string());
@@ -147,20 +128,19 @@ async fn concurrent_requests_make_one_serial_and_one_mail() {
     let serials: std::collections::HashSet<String> =
         results.iter().map(|(_, b)| b["subscription"]["serial"].as_str().unwrap().to_string()).collect();
     assert_eq!(serials.len(), 1, "every answer names the same new serial");
-    let stored = w.env.store.subscriptions(&w.email).await.unwrap();
+    let stored = w.env.store.subscriptions(&w.ana.id).await.unwrap();
     assert_eq!(stored.len(), 2, "one old, one new");
-    assert_eq!(w.env.mails_to(&w.email).len(), 1);
+    assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
 }
 
 #[tokio::test]
 async fn refusals_follow_the_contract() {
     let w = world().await;
-    let license = w.env.add_serial(&w.email, "COI", "10.0", Plan::License, None).await;
-    let expired = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(-2)).await;
-    let latest = w.env.add_serial(&w.email, "NOI", "11.0", Plan::Subscription, Some(30)).await;
-    let active = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(30)).await;
-    let others = w.env.email("luis");
-    w.env.add_account(&others, "Password-luis-1", "Pérez SC").await;
+    let license = w.env.add_serial(&w.ana, "COI", "10.0", Plan::License, None).await;
+    let expired = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(-2)).await;
+    let latest = w.env.add_serial(&w.ana, "NOI", "11.0", Plan::Subscription, Some(30)).await;
+    let active = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(30)).await;
+    let others = w.env.add_account(&w.env.email("luis"), "Password-luis-1", "Pérez SC").await;
     let not_mine = w.env.add_serial(&others, "SAE", "7.0", Plan::Subscription, Some(30)).await;
 
     let cases = [
@@ -175,21 +155,21 @@ async fn refusals_follow_the_contract() {
         ("upgrade-no-token", active.serial.to_string(), 401, "unauthorized"),
         ("upgrade-bad-check-character", String::new(), 400, "invalid_request"),
     ];
-    let before = w.env.store.calls();
+    let before = w.env.calls.calls();
     let (status, _) = w.upgrade("upgrade-bad-check-character", "").await;
-    assert_eq!((status, w.env.store.calls()), (400, before), "a mistyped serial costs no store read");
+    assert_eq!((status, w.env.calls.calls()), (400, before), "a mistyped serial costs no store read");
     for (name, serial, status, code) in cases {
         let (got, body) = w.upgrade(name, &serial).await;
         assert_eq!((got, body["code"].as_str().unwrap_or_default()), (status, code), "{name} {serial}: {body}");
     }
     // Nothing was written by any refusal.
-    assert_eq!(w.env.store.subscriptions(&w.email).await.unwrap().len(), 4);
-    assert!(w.env.mails_to(&w.email).is_empty());
+    assert_eq!(w.env.store.subscriptions(&w.ana.id).await.unwrap().len(), 4);
+    assert!(w.env.mails_to(&w.ana.email).is_empty());
     let (status, body) = w.upgrade("upgrade-stale-terms", active.serial.as_str()).await;
     assert_eq!((status, &body["terms_version"]), (422, &Value::from("2022-10")), "names the current terms");
 
     // An inactive serial (upgraded, last day passed) cannot be upgraded again.
-    let inactive = w.env.add_serial(&w.email, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
+    let inactive = w.env.add_serial(&w.ana, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
     w.env.mark_upgraded(&inactive, -1).await;
     let (status, body) = w.upgrade("upgrade", inactive.serial.as_str()).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (409, "not_active"));
@@ -203,23 +183,23 @@ async fn the_mail_survives_an_ses_outage_and_is_sent_once_by_the_retry() {
         Mailer::new(aws_sdk_sesv2::Client::from_conf(conf), "no-reply@portal.example")
     };
     let w = world_with(Some(dead_ses)).await;
-    let old = w.env.add_serial(&w.email, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
     let (status, body) = w.upgrade("upgrade", old.serial.as_str()).await;
     assert_eq!(status, 201, "the upgrade does not wait for SES: {body}");
     let new_serial = body["subscription"]["serial"].as_str().unwrap().to_string();
-    assert!(w.env.mails_to(&w.email).is_empty());
+    assert!(w.env.mails_to(&w.ana.email).is_empty());
     let pending = w.env.store.pending_mails(Utc::now() + Duration::hours(1), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
-    assert!(pending[0].text.contains(&new_serial));
+    assert!(pending[0].mail.text.contains(&new_serial));
 
-    // SES is back: the scheduled retry sends it, once.
-    let retry = send_pending_mail::App { store: w.env.store.clone(), mailer: w.env.mailer.clone() };
+    // SES is back: the scheduled retry (the outbox's routine `send-pending-mail` runs)
+    // sends it, once.
     let later = Utc::now() + Duration::minutes(3);
-    let report = retry.run(later).await.unwrap();
+    let report = send_pending(&w.env.store, &w.env.mailer, later).await.unwrap();
     assert_eq!((report.sent, report.failed), (1, 0));
-    let report = retry.run(later + Duration::minutes(5)).await.unwrap();
+    let report = send_pending(&w.env.store, &w.env.mailer, later + Duration::minutes(5)).await.unwrap();
     assert_eq!(report.sent, 0, "nothing left");
-    let mails = w.env.mails_to(&w.email);
+    let mails = w.env.mails_to(&w.ana.email);
     assert_eq!(mails.len(), 1);
     assert!(mails[0].body.contains(&new_serial));
 }

@@ -2,20 +2,31 @@
 //! periodically validates its serial. No bearer token: the serial and the account's
 //! company name are the credentials, and the check character stops junk before any read.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use chrono::NaiveDate;
+use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::config::Settings;
 use shared::domain::company::same_company;
 use shared::domain::{SerialStatus, Subscription};
-use shared::http::{json, path_serial, preflight, require_method, route_path, within_deadline, ApiError, JsonBody};
-use shared::store::{SerialValidation, SubscriptionReader};
+use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
+use shared::startup::Base;
+use shared::store::{DynamoStore, SerialValidation, SubscriptionReader};
 
 pub struct App<S> {
-    pub store: S,
-    pub settings: Settings,
+    store: S,
+    settings: Settings,
+}
+
+/// The function's routes, declared once (see `login::routes`).
+pub fn routes() -> Vec<Route<App<DynamoStore>>> {
+    vec![Route::post("/serials/{serial}/validate", Input::Json, |app, call| Box::pin(app.validate(call)))]
+}
+
+impl App<DynamoStore> {
+    pub fn build(base: Base) -> Function<Self> {
+        Function::new(App { store: base.store, settings: base.settings }, routes())
+    }
 }
 
 #[derive(Serialize)]
@@ -30,22 +41,10 @@ struct Validation<'a> {
 }
 
 impl<S: SerialValidation + SubscriptionReader> App<S> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        if let Some(res) = preflight(&req) {
-            return res;
-        }
-        within_deadline(&req, self.route(&req, Utc::now())).await
-    }
-
-    async fn route(&self, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, ApiError> {
-        let path = route_path(req);
-        let segments: Vec<&str> = path.split('/').collect();
-        if !matches!(segments.as_slice(), ["", "serials", _, "validate"]) {
-            return Err(ApiError::RouteNotFound);
-        }
-        require_method(req, Method::POST, "POST")?;
-        let serial = path_serial(req, "serials")?;
-        let body = JsonBody::parse(req)?;
+    async fn validate(&self, call: Call) -> Reply {
+        let now = call.now;
+        let serial = call.serial()?;
+        let body = call.body()?;
         let company = body.string("company", 512)?;
         let (mut sub, account) = self.store.serial_with_account(&serial).await?.ok_or(ApiError::NotFound)?;
         if !same_company(company, &account.company) {
@@ -66,7 +65,7 @@ impl<S: SerialValidation + SubscriptionReader> App<S> {
             StatusCode::OK,
             &Validation {
                 serial: sub.serial.as_str(),
-                system: &sub.system,
+                system: sub.system.as_str(),
                 version: sub.version.as_str(),
                 users: sub.users,
                 status,

@@ -1,12 +1,8 @@
-use lambda_http::{run, service_fn, Error, Request};
-use shared::startup::{base, Base};
+//! The `validate-serial` function's bootstrap: clients and settings once, then the route table.
 
 // A Lambda instance serves one request at a time: one thread, no worker threads to start
 // or to hand work between (BENCHMARKS.md, "Cold start").
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    let Base { settings, store, .. } = base().await;
-    let app = validate_serial::App { store, settings };
-    let app = &app;
-    run(service_fn(move |req: Request| async move { Ok::<_, Error>(app.handle(req).await) })).await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::http::serve(validate_serial::App::build(shared::startup::base().await)).await
 }

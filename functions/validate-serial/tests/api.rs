@@ -5,34 +5,34 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::domain::{Plan, Serial, Subscription};
-use shared::store::{DynamoStore, SubscriptionReader};
+use shared::domain::{Account, Plan, Serial, Subscription};
+use shared::http::Function;
+use shared::store::{keys, DynamoStore, SubscriptionReader};
 use shared::testing::{checked, fixture, json_of, TestEnv};
 use validate_serial::App;
 
 /// The handler's answer to `req`, checked against `openapi.yaml` for its route.
-async fn call(app: &App<DynamoStore>, req: Request) -> Response<Body> {
-    checked(req, |r| app.handle(r)).await
+async fn call(function: &Function<App<DynamoStore>>, req: Request) -> Response<Body> {
+    checked(req, |r| function.handle(r)).await
 }
 
 const COMPANY: &str = "Comercial Ñandú, S.A. de C.V.";
 
-async fn world() -> (TestEnv, App<DynamoStore>, String) {
+async fn world() -> (TestEnv, Function<App<DynamoStore>>, Account) {
     let env = TestEnv::new().await;
     env.add_products().await;
-    let email = env.email("ana");
-    env.add_account(&email, "Password-ana-1", COMPANY).await;
-    let app = App { store: env.store.clone(), settings: env.settings.clone() };
-    (env, app, email)
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", COMPANY).await;
+    let app = App::build(env.base());
+    (env, app, ana)
 }
 
-async fn validate(app: &App<DynamoStore>, name: &str, serial: &str, company: &str) -> (u16, Value) {
+async fn validate(app: &Function<App<DynamoStore>>, name: &str, serial: &str, company: &str) -> (u16, Value) {
     let res = call(app, fixture(name, &[("SERIAL", serial), ("COMPANY", company)])).await;
     (res.status().as_u16(), json_of(&res))
 }
 
-async fn never_activated(env: &TestEnv, email: &str) -> Subscription {
-    let sub = env.add_serial(email, "SAE", "8.0", Plan::Subscription, Some(20)).await;
+async fn never_activated(env: &TestEnv, owner: &Account) -> Subscription {
+    let sub = env.add_serial(owner, "SAE", "8.0", Plan::Subscription, Some(20)).await;
     set(env, &sub, "REMOVE activated_on", &[]).await;
     sub
 }
@@ -44,8 +44,7 @@ async fn set(env: &TestEnv, sub: &Subscription, expr: &str, values: &[(&str, Str
         .client()
         .update_item()
         .table_name(env.store.table())
-        .key("pk", S(format!("ACCOUNT#{}", sub.account)))
-        .key("sk", S(format!("SERIAL#{}", sub.serial)))
+        .set_key(Some(keys::serial(&sub.account, &sub.serial).item()))
         .update_expression(expr);
     for (k, v) in values {
         update = update.expression_attribute_values(*k, S(v.clone()));
@@ -55,8 +54,8 @@ async fn set(env: &TestEnv, sub: &Subscription, expr: &str, values: &[(&str, Str
 
 #[tokio::test]
 async fn first_validation_activates_and_later_ones_keep_the_date() {
-    let (env, app, email) = world().await;
-    let sub = never_activated(&env, &email).await;
+    let (env, app, ana) = world().await;
+    let sub = never_activated(&env, &ana).await;
     // Typed loosely, as people type company names.
     let (status, body) =
         validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
@@ -69,7 +68,7 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     assert_eq!(body["version"], "8.0");
     assert_eq!(body["users"], 1);
     assert_eq!(body["valid_until"], Value::Null);
-    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(env.today()));
 
     let (status, again) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
@@ -79,34 +78,34 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
 
 #[tokio::test]
 async fn an_already_activated_serial_keeps_its_date() {
-    let (env, app, email) = world().await;
-    let sub = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(20)).await;
+    let (env, app, ana) = world().await;
+    let sub = env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(20)).await;
     let (_, body) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
     assert_eq!(body["activated_on"], sub.activated_on.unwrap().to_string());
 }
 
 #[tokio::test]
 async fn company_mismatch_unknown_serial_and_bad_check_character() {
-    let (env, app, email) = world().await;
-    let sub = never_activated(&env, &email).await;
+    let (env, app, ana) = world().await;
+    let sub = never_activated(&env, &ana).await;
     let (status, body) = validate(&app, "validate-company-mismatch", sub.serial.as_str(), "").await;
     assert_eq!((status, body["code"].as_str().unwrap()), (403, "company_mismatch"));
-    let stored = env.store.subscription(&email, &sub.serial).await.unwrap().unwrap();
+    let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, None, "a refused validation activates nothing");
 
     let (status, body) = validate(&app, "validate", Serial::generate().unwrap().as_str(), COMPANY).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (404, "not_found"));
 
-    let before = env.store.calls();
+    let before = env.calls.calls();
     let (status, body) = validate(&app, "validate-bad-check-character", "", "").await;
     assert_eq!((status, body["code"].as_str().unwrap()), (400, "invalid_request"));
-    assert_eq!(env.store.calls(), before, "a mistyped serial is answered without reading the store");
+    assert_eq!(env.calls.calls(), before, "a mistyped serial is answered without reading the store");
 }
 
 #[tokio::test]
 async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
-    let (env, app, email) = world().await;
-    let superseded = env.add_serial(&email, "SAE", "7.0", Plan::Subscription, Some(9)).await;
+    let (env, app, ana) = world().await;
+    let superseded = env.add_serial(&ana, "SAE", "7.0", Plan::Subscription, Some(9)).await;
     let until = env.days_from_today(9).to_string();
     env.mark_upgraded(&superseded, 9).await;
     let (status, body) = validate(&app, "validate", superseded.serial.as_str(), COMPANY).await;
@@ -114,7 +113,7 @@ async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
     assert_eq!(body["status"], "superseded");
     assert_eq!(body["valid_until"], until.as_str());
 
-    let inactive = env.add_serial(&email, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
+    let inactive = env.add_serial(&ana, "SAE", "6.0", Plan::Subscription, Some(-1)).await;
     let past = env.days_from_today(-1).to_string();
     env.mark_upgraded(&inactive, -1).await;
     let (status, body) = validate(&app, "validate", inactive.serial.as_str(), COMPANY).await;
@@ -122,15 +121,15 @@ async fn an_upgraded_serial_works_until_its_last_day_then_is_inactive() {
     assert_eq!(body["status"], "inactive");
     assert_eq!(body["valid_until"], past.as_str());
 
-    let expired = env.add_serial(&email, "BANCO", "5.0", Plan::Subscription, Some(-3)).await;
+    let expired = env.add_serial(&ana, "BANCO", "5.0", Plan::Subscription, Some(-3)).await;
     let (status, body) = validate(&app, "validate", expired.serial.as_str(), COMPANY).await;
     assert_eq!((status, body["status"].as_str().unwrap()), (200, "expired"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_activations_set_one_date() {
-    let (env, app, email) = world().await;
-    let sub = never_activated(&env, &email).await;
+    let (env, app, ana) = world().await;
+    let sub = never_activated(&env, &ana).await;
     let app = Arc::new(app);
     let mut tasks = Vec::new();
     for _ in 0..10 {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod company;
+pub mod email;
 pub mod password;
 pub mod product;
 pub mod serial;
@@ -9,8 +10,9 @@ pub mod subscription;
 pub mod token;
 pub mod version;
 
-pub use account::{normalize_email, Account};
-pub use product::{Catalog, Product, Terms};
+pub use account::{Account, AccountId, Credentials};
+pub use email::Email;
+pub use product::{Catalog, Product, SystemCode, Terms};
 pub use serial::{Serial, SerialError};
 pub use subscription::{
     BillingPeriod, NoUpgradeReason, Plan, SerialStatus, Subscription, TermsAcceptance, Upgrade, UpgradeOffer,

@@ -4,6 +4,7 @@
 //! later without breaking stored hashes. Parameters: OWASP's first choice for Argon2id
 //! (19 MiB, 2 passes, 1 lane).
 
+use super::email::Email;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -23,8 +24,8 @@ pub enum WeakPassword {
     EqualsEmail,
 }
 
-/// SPEC's rule for a new password: 10 to 128 characters and not the e-mail.
-pub fn check_strength(password: &str, email: &str) -> Result<(), WeakPassword> {
+/// The rule for a new password (docs/product.md): 10 to 128 characters and not the e-mail.
+pub fn check_strength(password: &str, email: &Email) -> Result<(), WeakPassword> {
     let len = password.chars().count();
     if len < MIN_LEN {
         return Err(WeakPassword::TooShort);
@@ -32,7 +33,7 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), WeakPassword> {
     if len > MAX_LEN {
         return Err(WeakPassword::TooLong);
     }
-    if password.trim().eq_ignore_ascii_case(email.trim()) {
+    if password.trim().eq_ignore_ascii_case(email.as_str()) {
         return Err(WeakPassword::EqualsEmail);
     }
     Ok(())
@@ -150,13 +151,17 @@ impl PasswordHasherArgon {
 mod tests {
     use super::*;
 
+    fn ana() -> Email {
+        Email::parse("ana@example.com").unwrap()
+    }
+
     #[test]
     fn strength_rule() {
-        assert_eq!(check_strength("corta", "ana@example.com"), Err(WeakPassword::TooShort));
-        assert_eq!(check_strength(&"x".repeat(129), "ana@example.com"), Err(WeakPassword::TooLong));
-        assert_eq!(check_strength("Ana@Example.com", "ana@example.com"), Err(WeakPassword::EqualsEmail));
-        assert_eq!(check_strength("ñandúñandú", "ana@example.com"), Ok(()), "counted in characters, not bytes");
-        assert_eq!(check_strength(&"x".repeat(128), "ana@example.com"), Ok(()));
+        assert_eq!(check_strength("corta", &ana()), Err(WeakPassword::TooShort));
+        assert_eq!(check_strength(&"x".repeat(129), &ana()), Err(WeakPassword::TooLong));
+        assert_eq!(check_strength("Ana@Example.com", &ana()), Err(WeakPassword::EqualsEmail));
+        assert_eq!(check_strength("ñandúñandú", &ana()), Ok(()), "counted in characters, not bytes");
+        assert_eq!(check_strength(&"x".repeat(128), &ana()), Ok(()));
     }
 
     #[test]

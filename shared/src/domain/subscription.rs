@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::product::{Product, Terms};
+use super::account::AccountId;
+use super::product::{Product, SystemCode, Terms};
 use super::serial::Serial;
 use super::version::Version;
 
@@ -61,7 +62,7 @@ impl BillingPeriod {
     }
 }
 
-/// Status of a serial, never stored: derived at read time (SPEC section 1).
+/// Status of a serial, never stored: derived at read time (docs/product.md, "Statuses").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SerialStatus {
@@ -86,9 +87,9 @@ impl SerialStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub serial: Serial,
-    /// The owner's account e-mail (normalised).
-    pub account: String,
-    pub system: String,
+    /// The owner's account.
+    pub account: AccountId,
+    pub system: SystemCode,
     pub version: Version,
     pub users: u32,
     pub plan: Plan,
@@ -249,7 +250,7 @@ mod tests {
 
     fn sae() -> Product {
         Product {
-            system: "SAE".into(),
+            system: SystemCode::parse("SAE").unwrap(),
             name: "Aspel SAE".into(),
             latest_version: Version::parse("8.0").unwrap(),
             terms: Terms { version: "2022-10".into(), text: "Términos".into() },
@@ -259,8 +260,8 @@ mod tests {
     fn sub(next: &str) -> Subscription {
         Subscription {
             serial: Serial::generate().unwrap(),
-            account: "ana@example.com".into(),
-            system: "SAE".into(),
+            account: AccountId::generate().unwrap(),
+            system: SystemCode::parse("SAE").unwrap(),
             version: Version::parse("7.0").unwrap(),
             users: 3,
             plan: Plan::Subscription,
@@ -278,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn status_follows_the_table_of_spec_section_1() {
+    fn status_follows_the_table_of_statuses() {
         let today = d("2026-11-27");
         assert_eq!(sub("2026-11-27").status(today), SerialStatus::Active, "due today is still active");
         assert_eq!(sub("2026-11-26").status(today), SerialStatus::Expired);

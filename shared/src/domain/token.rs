@@ -39,6 +39,13 @@ pub fn issue_token() -> Result<IssuedToken, getrandom::Error> {
     Ok(IssuedToken { secret, digest })
 }
 
+/// 128 random bits as lower-case hex: names a session to its owner without being its token.
+pub fn random_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Tokens we issue have this shape; anything else is refused without a store read.
 pub fn plausible_token(s: &str) -> bool {
     s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -149,15 +149,15 @@ mod tests {
     #[test]
     fn upgrade_mail_names_everything_the_customer_needs_and_escapes_data() {
         let product = Product {
-            system: "SAE".into(),
+            system: crate::domain::SystemCode::parse("SAE").unwrap(),
             name: "Aspel SAE".into(),
             latest_version: Version::parse("8.0").unwrap(),
             terms: Terms { version: "2022-10".into(), text: "t".into() },
         };
         let old = Subscription {
             serial: Serial::generate().unwrap(),
-            account: "ana@example.com".into(),
-            system: "SAE".into(),
+            account: crate::domain::AccountId::generate().unwrap(),
+            system: crate::domain::SystemCode::parse("SAE").unwrap(),
             version: Version::parse("7.0").unwrap(),
             users: 1,
             plan: Plan::Subscription,

@@ -1,42 +1,8 @@
 //! Persistence: one DynamoDB table, behind narrow traits (a handler depends only on what
-//! it calls). [`DynamoStore`] is the one implementation.
-//!
-//! # Single-table design
-//!
-//! The table has a string partition key `pk`, a string sort key `sk`, no secondary index,
-//! and the TTL attribute `expires_at` (epoch seconds). It is declared once, in
-//! `template.yaml`; `portal-admin init` creates it from there ([`table`]).
-//!
-//! | item | pk | sk | attributes |
-//! | --- | --- | --- | --- |
-//! | account | `ACCOUNT#<email>` | `PROFILE` | name, company, password_hash, failed_logins, attempted_at, locked_until, password_changed_at, reset_mail_1..3 |
-//! | serial (subscription or license) | `ACCOUNT#<email>` | `SERIAL#<serial>` | system, version, users, plan, billing_period, activated_on, next_payment_on, valid_until, upgraded_from, superseded_by |
-//! | session pointer | `ACCOUNT#<email>` | `SESSION#<digest>` | expires_at (lets a password reset revoke every session) |
-//! | accepted terms | `ACCOUNT#<email>` | `TERMS#<old serial>` | terms_version, accepted_at, source_ip, user_agent, new_serial |
-//! | serial claim | `SERIAL#<serial>` | `SERIAL` | account (makes serial numbers unique and finds the owner) |
-//! | session | `SESSION#<sha256 of token>` | `SESSION` | account, expires_at |
-//! | reset token | `RESET#<sha256 of token>` | `RESET` | account, issued_at, expires_at, used_at |
-//! | product | `CATALOG` | `PRODUCT#<system>` | name, latest_version, terms_version, terms_text |
-//! | pending mail | `OUTBOX` | `MAIL#<new serial>` | to, subject, text, html, created_at, lease_until |
-//!
-//! # Access patterns (calls per request)
-//!
-//! - log in: UpdateItem (reserve one of the 5 attempts, returning the account), then UpdateItem
-//!   (success or failure) and one TransactWriteItems (session + pointer).
-//! - session check: GetItem session (strongly consistent).
-//! - list: session check + one Query of `ACCOUNT#<email>`, `begins_with(sk, "SERIAL#")`:
-//!   2 calls. The catalog is one Query of `CATALOG` per cold start, refreshed every few
-//!   minutes (that refresh adds a third call to one request in five minutes).
-//! - upgrade: session check, GetItem old serial, GetItem account (for the mail), one
-//!   TransactWriteItems (new serial, claim, old serial superseded, accepted terms, pending
-//!   mail), then UpdateItem (lease the mail) and DeleteItem once SES took it.
-//! - validate: GetItem claim, BatchGetItem (account + serial), UpdateItem on first activation.
-//! - password reset: GetItem account, one to three UpdateItem (a free one of the three
-//!   slots holding the last mails' times: 3 mails in any hour), PutItem token; confirm:
-//!   GetItem token, Query session pointers, one TransactWriteItems.
-//! - mail retry: Query `OUTBOX`, UpdateItem (lease), DeleteItem.
-//!
-//! No Scan anywhere.
+//! it calls). [`DynamoStore`] is the one implementation, a module per item family. The
+//! table design (items, keys and the access pattern of every route) is
+//! `docs/table-design.md`; the table itself is declared once, in `template.yaml`, and
+//! `portal-admin init` and the tests create it from there ([`table`]). No Scan anywhere.
 
 #![allow(async_fn_in_trait)] // implemented and called with concrete types only; no `dyn`.
 
@@ -46,9 +12,10 @@ pub mod table;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::token::TokenDigest;
-use crate::domain::{Account, Product, Serial, Subscription, Upgrade};
+use crate::domain::{Account, AccountId, Credentials, Email, Product, Serial, Subscription, Upgrade};
+use crate::outbox::PendingMail;
 
-pub use dynamo::DynamoStore;
+pub use dynamo::{keys, DynamoStore, Key};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -74,15 +41,24 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub digest: TokenDigest,
-    pub account: String,
+    /// Names the session to its owner (the session list); never the token or its digest.
+    pub id: String,
+    pub account: AccountId,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The client that logged in, as the gateway saw it.
+    pub source_ip: String,
+    pub user_agent: String,
 }
 
 /// A one-time password reset token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetToken {
     pub digest: TokenDigest,
-    pub account: String,
+    pub account: AccountId,
+    /// The login the link was mailed to: the reset applies only while it is still this
+    /// account's.
+    pub email: Email,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
@@ -97,31 +73,27 @@ pub struct TermsRecord {
     pub user_agent: String,
 }
 
-/// A mail waiting in the outbox until SES accepts it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingMail {
-    /// Unique per mail: the new serial of the upgrade it announces.
-    pub id: String,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    pub created_at: DateTime<Utc>,
-}
-
 /// What happened to one of the limited login attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptReservation {
-    /// The password may be checked against this account.
-    Granted(Account),
+    /// The password may be checked against these credentials.
+    Granted(Credentials),
     /// Locked until this instant (or five attempts are already being checked).
     Locked(DateTime<Utc>),
-    /// No such account.
+    /// No account logs in with this e-mail.
     NoAccount,
 }
 
+pub const MAX_FAILED_LOGINS: u32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
 pub trait Accounts {
-    async fn account(&self, email: &str) -> StoreResult<Option<Account>>;
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>>;
+}
+
+pub trait Logins {
+    /// The credentials of the account that logs in with `email`.
+    async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>>;
 }
 
 pub trait LoginAttempts {
@@ -129,15 +101,12 @@ pub trait LoginAttempts {
     /// so parallel guesses cannot get past the limit. Attempts that never report back (the
     /// login timed out or lost the store's answer) count as failures: at the limit they
     /// lock until [`LOCK_MINUTES`] after the last one, then the count starts again.
-    async fn reserve_login_attempt(&self, email: &str, now: DateTime<Utc>) -> StoreResult<AttemptReservation>;
+    async fn reserve_login_attempt(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<AttemptReservation>;
     /// The password was right: the count starts again.
-    async fn login_succeeded(&self, email: &str) -> StoreResult<()>;
-    /// The password was wrong; locks the account when this was the last attempt.
-    async fn login_failed(&self, email: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn login_succeeded(&self, email: &Email) -> StoreResult<()>;
+    /// The password was wrong; locks the login when this was the last attempt.
+    async fn login_failed(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<()>;
 }
-
-pub const MAX_FAILED_LOGINS: u32 = 5;
-pub const LOCK_MINUTES: i64 = 15;
 
 pub trait Sessions {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -147,8 +116,8 @@ pub trait Sessions {
 }
 
 pub trait PasswordResets {
-    /// Counts one reset mail for the account; false when 3 were sent in the last hour.
-    async fn allow_reset_mail(&self, email: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Counts one reset mail for the login; false when 3 were sent in the last hour.
+    async fn allow_reset_mail(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn put_reset_token(&self, token: &ResetToken) -> StoreResult<()>;
     async fn reset_token(&self, digest: &TokenDigest) -> StoreResult<Option<ResetToken>>;
     /// Spends the token, replaces the password, clears the lock and revokes every session,
@@ -158,8 +127,8 @@ pub trait PasswordResets {
 
 pub trait SubscriptionReader {
     /// Every serial of the account, in one Query.
-    async fn subscriptions(&self, email: &str) -> StoreResult<Vec<Subscription>>;
-    async fn subscription(&self, email: &str, serial: &Serial) -> StoreResult<Option<Subscription>>;
+    async fn subscriptions(&self, account: &AccountId) -> StoreResult<Vec<Subscription>>;
+    async fn subscription(&self, account: &AccountId, serial: &Serial) -> StoreResult<Option<Subscription>>;
 }
 
 pub trait CatalogReader {
@@ -201,20 +170,36 @@ pub trait SerialValidation {
 }
 
 pub trait MailOutbox {
-    /// Mails older than `older_than`, oldest first.
+    /// Puts a mail in the outbox (a mail that is not part of a bigger transaction).
+    async fn put_mail(&self, mail: &PendingMail) -> StoreResult<()>;
+    /// Mails created before `older_than`, oldest first, at most `limit`: one bounded Query
+    /// (the outbox's keys are ordered by creation time).
     async fn pending_mails(&self, older_than: DateTime<Utc>, limit: i32) -> StoreResult<Vec<PendingMail>>;
     /// Takes the mail for sending until `until`; false if someone else holds it or it is gone.
-    async fn lease_mail(&self, id: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
-    async fn mail_sent(&self, id: &str) -> StoreResult<()>;
+    async fn lease_mail(&self, mail: &PendingMail, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+    /// SES took the mail: it leaves the outbox.
+    async fn mail_sent(&self, mail: &PendingMail) -> StoreResult<()>;
 }
 
 /// The operators' writes (`portal-admin`).
-pub trait AdminStore {
+pub trait CatalogWriter {
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
-    /// Creates an account; `Conflict` if the e-mail is taken.
-    async fn add_account(&self, account: &Account) -> StoreResult<()>;
-    /// Creates an account with its serials, all or nothing.
-    async fn add_account_with_subscriptions(&self, account: &Account, subs: &[Subscription]) -> StoreResult<()>;
-    /// Adds a serial with its claim; `Conflict` if the serial number exists.
+}
+
+pub trait AccountWriter {
+    /// Creates an account and its login; `Conflict` if the e-mail is taken.
+    async fn add_account(&self, account: &Account, password_hash: &str) -> StoreResult<()>;
+    /// Creates an account with its login and serials, all or nothing.
+    async fn add_account_with_subscriptions(
+        &self,
+        account: &Account,
+        password_hash: &str,
+        subs: &[Subscription],
+    ) -> StoreResult<()>;
+}
+
+pub trait SerialWriter {
+    /// Adds a serial with its claim; `Conflict` if the serial number exists or the
+    /// account does not.
     async fn add_subscription(&self, subscription: &Subscription) -> StoreResult<()>;
 }

@@ -165,6 +165,27 @@ mod tests {
         assert_eq!(def.ttl_attribute.as_deref(), Some("expires_at"));
     }
 
+    /// `docs/table-design.md` describes the table `portal-admin init` creates.
+    #[test]
+    fn the_table_design_document_matches_the_template() {
+        let doc = include_str!("../../../docs/table-design.md");
+        let def = TableDefinition::from_embedded_template().unwrap();
+        let section = doc.split("## The table").nth(1).and_then(|s| s.split("\n## ").next()).expect("a table section");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| l.split('|').map(|c| c.trim().trim_matches('`')).filter(|c| !c.is_empty()).collect())
+            .collect();
+        let attributes: Vec<(String, String)> = rows.iter().map(|r| (r[0].to_string(), r[1].to_string())).collect();
+        let key_schema: Vec<(String, String)> = rows.iter().map(|r| (r[0].to_string(), r[2].to_string())).collect();
+        assert_eq!(attributes, def.attributes);
+        assert_eq!(key_schema, def.key_schema);
+        assert!(section.contains(&format!("Billing: `{}`", def.billing_mode)), "billing mode");
+        let ttl = def.ttl_attribute.expect("a TTL attribute");
+        assert!(section.contains(&format!("TTL attribute: `{ttl}`")), "TTL attribute");
+        assert!(section.contains("No secondary index") && !doc.contains("GlobalSecondaryIndex"), "indexes");
+    }
+
     #[test]
     fn a_template_without_the_table_is_an_error() {
         assert!(TableDefinition::from_template("Resources: {}").is_err());

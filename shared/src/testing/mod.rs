@@ -1,16 +1,17 @@
 //! Helpers for integration tests: a fresh table in DynamoDB Local created from
-//! `template.yaml`, the SES v2 client pointed at moto, demo-like data, event fixtures and
-//! the mail moto received, and the check of responses against `openapi.yaml`
-//! ([`contract`]). Enabled by the `testing` feature; never in a bootstrap.
+//! `template.yaml`, the SES v2 client pointed at moto, demo-like data, event fixtures, the
+//! mail moto received ([`mailbox`]), a counter of store calls ([`calls`]), a fault proxy
+//! ([`proxy`]) and the check of responses against `openapi.yaml` ([`contract`]). Enabled
+//! by the `testing` feature; never in a bootstrap.
 
+pub mod calls;
 pub mod contract;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+pub mod mailbox;
+pub mod proxy;
 
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{Days, NaiveDate, Utc};
 use lambda_http::{Body, Request, Response};
@@ -18,16 +19,27 @@ use serde_json::Value;
 
 use crate::config::{MailSettings, Settings};
 use crate::domain::password::PasswordHasherArgon;
-use crate::domain::{Account, BillingPeriod, Plan, Product, Serial, Subscription, Terms, Version};
+use crate::domain::token::{issue_token, random_id};
+use crate::domain::{
+    Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
+};
 use crate::mail::Mailer;
+use crate::startup::Base;
 use crate::store::table::TableDefinition;
-use crate::store::{AdminStore, DynamoStore};
+use crate::store::{keys, AccountWriter, CatalogWriter, DynamoStore, Key, SerialWriter, Session, Sessions};
+
+pub use calls::{CallCounter, Cost};
+pub use contract::{assert_contract, route_key};
+pub use mailbox::{reset_token_in, sent_mails, SentMail};
+pub use proxy::{Fault, Proxy};
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
 /// One test's world: its own table, the shared moto mailbox, settings.
 pub struct TestEnv {
+    /// The table, through a client whose calls are counted in [`TestEnv::calls`].
     pub store: DynamoStore,
+    pub calls: CallCounter,
     pub mailer: Mailer,
     pub settings: Settings,
     pub mail_settings: MailSettings,
@@ -36,7 +48,7 @@ pub struct TestEnv {
     pub tag: String,
 }
 
-fn require_env(name: &str) -> String {
+pub(crate) fn require_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: integration tests need DynamoDB Local and moto; run them with `make test`")
     })
@@ -54,7 +66,9 @@ impl TestEnv {
         let table = format!("portal-test-{tag}");
         let def = TableDefinition::from_embedded_template().expect("template.yaml declares the table");
         def.create(&crate::aws::dynamodb(&sdk), &table).await.expect("create the test table in DynamoDB Local");
-        let store = DynamoStore::new(crate::aws::dynamodb(&sdk), &table);
+        let calls = CallCounter::default();
+        let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(calls.clone()).build();
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), &table);
         let mail_settings = MailSettings {
             mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| "no-reply@portal.example".into()),
             portal_url: "http://127.0.0.1:5173".into(),
@@ -65,7 +79,37 @@ impl TestEnv {
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
         let settings =
             Settings { table_name: table, time_zone: chrono_tz::America::Mexico_City, session_ttl_hours: 12 };
-        TestEnv { store, mailer, settings, mail_settings, sdk, tag }
+        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag }
+    }
+
+    /// What a function's `App::build` takes, on this test's table and mailbox.
+    pub fn base(&self) -> Base {
+        Base {
+            settings: self.settings.clone(),
+            sdk: self.sdk.clone(),
+            store: self.store.clone(),
+            mail: Some((self.mail_settings.clone(), self.mailer.clone())),
+        }
+    }
+
+    /// [`TestEnv::base`] with DynamoDB and SES reached through proxies.
+    pub fn base_via(&self, dynamodb: Option<&Proxy>, ses: Option<&Proxy>) -> Base {
+        let mut base = self.base();
+        if let Some(proxy) = dynamodb {
+            base.store = self.store_via(proxy);
+        }
+        if let Some(proxy) = ses {
+            let conf = aws_sdk_sesv2::config::Builder::from(&self.sdk).endpoint_url(proxy.url()).build();
+            let mailer = Mailer::new(aws_sdk_sesv2::Client::from_conf(conf), self.mail_settings.mail_from.clone());
+            base.mail = Some((self.mail_settings.clone(), mailer));
+        }
+        base
+    }
+
+    /// This test's table reached through `proxy`, with the functions' SDK settings.
+    pub fn store_via(&self, proxy: &Proxy) -> DynamoStore {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&self.sdk).endpoint_url(proxy.url()).build();
+        DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), self.store.table())
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -73,21 +117,18 @@ impl TestEnv {
     }
 
     /// An e-mail unique to this test.
-    pub fn email(&self, name: &str) -> String {
-        format!("{name}.{}@example.com", self.tag)
+    pub fn email(&self, name: &str) -> Email {
+        Email::parse(&format!("{name}.{}@example.com", self.tag)).expect("a test e-mail")
     }
 
-    pub async fn add_account(&self, email: &str, password: &str, company: &str) -> Account {
-        let hash = hasher().hash(password).unwrap();
+    pub async fn add_account(&self, email: &Email, password: &str, company: &str) -> Account {
         let account = Account {
-            email: email.to_string(),
+            id: AccountId::generate().unwrap(),
+            email: email.clone(),
             name: "Ana Ruiz".into(),
             company: company.into(),
-            password_hash: hash,
-            failed_logins: 0,
-            locked_until: None,
         };
-        self.store.add_account(&account).await.unwrap();
+        self.store.add_account(&account, &hasher().hash(password).unwrap()).await.unwrap();
         account
     }
 
@@ -100,7 +141,7 @@ impl TestEnv {
         ] {
             self.store
                 .put_product(&Product {
-                    system: system.into(),
+                    system: SystemCode::parse(system).unwrap(),
                     name: name.into(),
                     latest_version: Version::parse(version).unwrap(),
                     terms: Terms { version: "2022-10".into(), text: TERMS_TEXT.into() },
@@ -113,7 +154,7 @@ impl TestEnv {
     /// Adds a serial. `next_payment_in_days` may be negative (not renewed).
     pub async fn add_serial(
         &self,
-        email: &str,
+        owner: &Account,
         system: &str,
         version: &str,
         plan: Plan,
@@ -122,8 +163,8 @@ impl TestEnv {
         let next = next_payment_in_days.map(|d| self.days_from_today(d));
         let sub = Subscription {
             serial: Serial::generate().unwrap(),
-            account: email.to_string(),
-            system: system.into(),
+            account: owner.id.clone(),
+            system: SystemCode::parse(system).unwrap(),
             version: Version::parse(version).unwrap(),
             users: 1,
             plan,
@@ -147,14 +188,18 @@ impl TestEnv {
         }
     }
 
-    /// Logs `email` in directly through the store; returns the bearer token.
-    pub async fn session_for(&self, email: &str) -> String {
-        use crate::store::{Session, Sessions};
-        let token = crate::domain::token::issue_token().unwrap();
+    /// Logs `owner` in directly through the store; returns the bearer token.
+    pub async fn session_for(&self, owner: &Account) -> String {
+        let token = issue_token().unwrap();
+        let now = Utc::now();
         let session = Session {
             digest: token.digest,
-            account: email.to_string(),
-            expires_at: Utc::now() + chrono::Duration::hours(1),
+            id: random_id().unwrap(),
+            account: owner.id.clone(),
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            source_ip: "192.0.2.10".into(),
+            user_agent: "tests".into(),
         };
         self.store.create_session(&session).await.unwrap();
         token.secret
@@ -171,8 +216,7 @@ impl TestEnv {
             .client()
             .update_item()
             .table_name(self.store.table())
-            .key("pk", S(format!("ACCOUNT#{}", sub.account)))
-            .key("sk", S(format!("SERIAL#{}", sub.serial)))
+            .set_key(Some(keys::serial(&sub.account, &sub.serial).item()))
             .update_expression("SET superseded_by = :by, valid_until = :until")
             .expression_attribute_values(":by", S(upgraded.superseded_by.as_ref().unwrap().to_string()))
             .expression_attribute_values(":until", S(upgraded.valid_until.unwrap().to_string()))
@@ -182,9 +226,18 @@ impl TestEnv {
         upgraded
     }
 
+    /// The raw item at `key`, read without counting it as the code's call.
+    pub async fn raw(
+        &self,
+        key: &Key,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let uncounted = DynamoStore::new(crate::aws::dynamodb(&self.sdk), self.store.table());
+        uncounted.raw_item(key).await.unwrap()
+    }
+
     /// Mails moto received for `to`, oldest first.
-    pub fn mails_to(&self, to: &str) -> Vec<SentMail> {
-        sent_mails().into_iter().filter(|m| m.to.iter().any(|t| t == to)).collect()
+    pub fn mails_to(&self, to: &Email) -> Vec<SentMail> {
+        sent_mails().into_iter().filter(|m| m.to.iter().any(|t| t == to.as_str())).collect()
     }
 }
 
@@ -194,65 +247,6 @@ tendrás que dejar de utilizar la versión anterior.";
 pub fn hasher() -> &'static PasswordHasherArgon {
     static HASHER: std::sync::OnceLock<PasswordHasherArgon> = std::sync::OnceLock::new();
     HASHER.get_or_init(|| PasswordHasherArgon::new().unwrap())
-}
-
-/// A mail as moto's SES kept it.
-#[derive(Debug, Clone)]
-pub struct SentMail {
-    pub to: Vec<String>,
-    pub subject: String,
-    /// The HTML part if any, else the text part.
-    pub body: String,
-}
-
-/// Every mail moto holds (`GET /moto-api/data.json`).
-pub fn sent_mails() -> Vec<SentMail> {
-    let endpoint = require_env("AWS_ENDPOINT_URL_SESV2");
-    let data = http_get(&endpoint, "/moto-api/data.json");
-    let v: Value = serde_json::from_str(&data).expect("moto data.json is JSON");
-    let mut out = Vec::new();
-    collect_messages(&v["ses"]["Message"], &mut out);
-    out
-}
-
-fn collect_messages(v: &Value, out: &mut Vec<SentMail>) {
-    match v {
-        Value::Array(list) => {
-            for m in list {
-                let to = m["destinations"]["ToAddresses"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default();
-                out.push(SentMail {
-                    to,
-                    subject: m["subject"].as_str().unwrap_or_default().to_string(),
-                    body: m["body"].as_str().unwrap_or_default().to_string(),
-                });
-            }
-        }
-        // Some moto versions key messages by account or region first.
-        Value::Object(map) => map.values().for_each(|x| collect_messages(x, out)),
-        _ => {}
-    }
-}
-
-/// The first `<PORTAL_URL>/password-reset?token=...` link of a mail body.
-pub fn reset_token_in(body: &str) -> Option<String> {
-    let start = body.find("/password-reset?token=")? + "/password-reset?token=".len();
-    let token: String =
-        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    (!token.is_empty()).then_some(token)
-}
-
-/// A minimal HTTP/1.0 GET for the local emulators (tests only).
-pub fn http_get(endpoint: &str, path: &str) -> String {
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect to {host}: {e}"));
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
 }
 
 /// An API Gateway HTTP API v2 event from `events/<name>.json`, with `{{KEY}}` placeholders
@@ -275,8 +269,6 @@ pub fn fixture_text(name: &str, vars: &[(&str, &str)]) -> String {
 pub fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
-
-pub use contract::{assert_contract, route_key};
 
 /// Hands `req` to `handle` and checks the response against `openapi.yaml` for the
 /// request's route key (see [`contract::assert_contract`]): every fixture-driven call of

@@ -11,10 +11,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use shared::config::Settings;
 use shared::domain::password::{check_strength, PasswordHasherArgon};
-use shared::domain::product::valid_system_code;
-use shared::domain::{normalize_email, Account, BillingPeriod, Plan, Product, Serial, Subscription, Terms, Version};
+use shared::domain::{
+    Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
+};
 use shared::store::table::TableDefinition;
-use shared::store::{Accounts, AdminStore, CatalogReader, DynamoStore, StoreError};
+use shared::store::{AccountWriter, CatalogReader, CatalogWriter, DynamoStore, Logins, SerialWriter, StoreError};
 
 #[derive(Parser)]
 #[command(name = "portal-admin", version, about = "Load and inspect the serial portal's data")]
@@ -204,8 +205,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .read_to_string(&mut password)
                 .map_err(|e| input(format!("cannot read the password: {e}")))?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let account = account(&email, &name, &company, password)?;
-            store.add_account(&account).await.map_err(|e| match e {
+            let (account, hash) = account(&email, &name, &company, password)?;
+            store.add_account(&account, &hash).await.map_err(|e| match e {
                 StoreError::Conflict(_) => input(format!("an account with e-mail {} exists already", account.email)),
                 other => other.into(),
             })?;
@@ -225,18 +226,19 @@ async fn run(cli: Cli) -> Result<()> {
                     serial,
                 },
         } => {
-            let email = normalize_email(&email).ok_or_else(|| input(format!("{email:?} is not an e-mail address")))?;
+            let email = Email::parse(&email).map_err(|_| input(format!("{email:?} is not an e-mail address")))?;
+            let system = SystemCode::parse(&system).map_err(|e| input(e.to_string()))?;
             let catalog = store.products().await?;
             if !catalog.iter().any(|p| p.system == system) {
-                return Err(input(format!("unknown system {system:?}: add it first with `portal-admin product set`")));
+                return Err(input(format!("unknown system {system}: add it first with `portal-admin product set`")));
             }
-            if store.account(&email).await?.is_none() {
+            let Some(login) = store.credentials(&email).await? else {
                 return Err(input(format!(
                     "no account with e-mail {email}: add it first with `portal-admin account add`"
                 )));
-            }
+            };
             let sub = subscription(SubscriptionInput {
-                email: &email,
+                account: &login.account,
                 system: &system,
                 version: &version,
                 users,
@@ -258,40 +260,38 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn product(system: &str, name: &str, version: &str, terms_version: &str, terms_text: &str) -> Result<Product> {
-    if !valid_system_code(system) {
-        return Err(input(format!("system {system:?} must be an upper-case code such as SAE")));
-    }
+    let system = SystemCode::parse(system).map_err(|e| input(format!("system: {e}, such as SAE")))?;
     if name.trim().is_empty() || terms_version.trim().is_empty() || terms_text.trim().is_empty() {
         return Err(input("name, terms version and terms text must not be empty"));
     }
     Ok(Product {
-        system: system.to_string(),
+        system,
         name: name.trim().to_string(),
         latest_version: Version::parse(version).map_err(|e| input(e.to_string()))?,
         terms: Terms { version: terms_version.trim().to_string(), text: terms_text.trim().to_string() },
     })
 }
 
-fn account(email: &str, name: &str, company: &str, password: &str) -> Result<Account> {
-    let email = normalize_email(email).ok_or_else(|| input(format!("{email:?} is not an e-mail address")))?;
+/// A new account and its password's hash.
+fn account(email: &str, name: &str, company: &str, password: &str) -> Result<(Account, String)> {
+    let email = Email::parse(email).map_err(|_| input(format!("{email:?} is not an e-mail address")))?;
     if name.trim().is_empty() || company.trim().is_empty() {
         return Err(input("name and company must not be empty"));
     }
     check_strength(password, &email).map_err(|e| input(e.to_string()))?;
     let hasher = PasswordHasherArgon::new().map_err(|e| input(e.to_string()))?;
-    Ok(Account {
+    let account = Account {
+        id: AccountId::generate().map_err(|e| input(e.to_string()))?,
         email,
         name: name.trim().to_string(),
         company: company.trim().to_string(),
-        password_hash: hasher.hash(password).map_err(|e| input(e.to_string()))?,
-        failed_logins: 0,
-        locked_until: None,
-    })
+    };
+    Ok((account, hasher.hash(password).map_err(|e| input(e.to_string()))?))
 }
 
 struct SubscriptionInput<'a> {
-    email: &'a str,
-    system: &'a str,
+    account: &'a AccountId,
+    system: &'a SystemCode,
     version: &'a str,
     users: u32,
     plan: PlanArg,
@@ -333,8 +333,8 @@ fn subscription(i: SubscriptionInput<'_>) -> Result<Subscription> {
     };
     Ok(Subscription {
         serial,
-        account: i.email.to_string(),
-        system: i.system.to_string(),
+        account: i.account.clone(),
+        system: i.system.clone(),
         version: Version::parse(i.version).map_err(|e| input(e.to_string()))?,
         users: i.users,
         plan,
@@ -377,11 +377,12 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
         ("luis@example.com", "Luis Pérez", "Distribuidora Pérez y Asociados SC"),
     ];
     for (email, name, company) in demo {
-        if store.account(email).await?.is_some() {
+        let email_key = Email::parse(email).map_err(|e| input(e.to_string()))?;
+        if store.credentials(&email_key).await?.is_some() {
             println!("demo account {email} exists already; left as it is");
             continue;
         }
-        let holder = account(email, name, company, DEMO_PASSWORD)?;
+        let (holder, hash) = account(email, name, company, DEMO_PASSWORD)?;
         let serials: Vec<DemoSerial> = if email == DEMO_EMAIL {
             vec![
                 ("SAE", "7.0", 1, PlanArg::Subscription, Some(BillingArg::Monthly), Some(days(13)), Some(days(-600))),
@@ -404,9 +405,10 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
         for (system, version, users, plan, billing, next, activated) in serials {
             let next = next.map(|d| d.to_string());
             let activated = activated.map(|d| d.to_string());
+            let system = SystemCode::parse(system).map_err(|e| input(e.to_string()))?;
             let sub = subscription(SubscriptionInput {
-                email,
-                system,
+                account: &holder.id,
+                system: &system,
                 version,
                 users,
                 plan,
@@ -418,7 +420,7 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
             subs.push(sub);
         }
         // The account and its serials together, so a failed run leaves nothing half-seeded.
-        store.add_account_with_subscriptions(&holder, &subs).await?;
+        store.add_account_with_subscriptions(&holder, &hash, &subs).await?;
         println!("demo account {email} added");
     }
     println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");

@@ -10,10 +10,42 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{BillingMode, TimeToLiveStatus};
 use chrono::NaiveDate;
-use shared::domain::{BillingPeriod, Plan, Serial, Subscription, Version};
+use shared::domain::{Account, BillingPeriod, Credentials, Email, Plan, Serial, Subscription, SystemCode, Version};
 use shared::store::table::TableDefinition;
-use shared::store::{Accounts, CatalogReader, DynamoStore, SerialValidation, SubscriptionReader};
+use shared::store::{Accounts, CatalogReader, DynamoStore, Logins, SerialValidation, SubscriptionReader};
 use shared::testing::hasher;
+
+/// The store looked up by e-mail, as an operator names accounts.
+trait ByEmail {
+    async fn login_of(&self, email: &str) -> Option<Credentials>;
+    async fn account_of(&self, email: &str) -> Option<Account>;
+    async fn serials_of(&self, email: &str) -> Vec<Subscription>;
+    async fn serial_of(&self, email: &str, serial: &Serial) -> Option<Subscription>;
+}
+
+impl ByEmail for DynamoStore {
+    async fn login_of(&self, email: &str) -> Option<Credentials> {
+        let email = Email::parse(email).ok()?;
+        self.credentials(&email).await.unwrap()
+    }
+
+    async fn account_of(&self, email: &str) -> Option<Account> {
+        let login = self.login_of(email).await?;
+        self.account(&login.account).await.unwrap()
+    }
+
+    async fn serials_of(&self, email: &str) -> Vec<Subscription> {
+        match self.login_of(email).await {
+            Some(login) => self.subscriptions(&login.account).await.unwrap(),
+            None => vec![],
+        }
+    }
+
+    async fn serial_of(&self, email: &str, serial: &Serial) -> Option<Subscription> {
+        let login = self.login_of(email).await?;
+        self.subscription(&login.account, serial).await.unwrap()
+    }
+}
 
 const PASSWORD: &str = "Comercial-2026";
 const ANA: &str = "ana@example.com";
@@ -260,12 +292,15 @@ async fn account_add_reads_the_password_from_stdin_and_normalises_the_email() {
     let admin = Admin::new();
     admin.run(&["init"]).ok("init");
     admin.add_account("  Ana@Example.COM ", PASSWORD).ok("account add");
-    let account = admin.store().await.account(ANA).await.unwrap().expect("stored under the normalised e-mail");
+    let store = admin.store().await;
+    let account = store.account_of(ANA).await.expect("stored under the normalised e-mail");
     assert_eq!(account.name, "Ana Ruiz");
     assert_eq!(account.company, "Comercial Ruiz SA de CV");
-    assert!(account.password_hash.starts_with("$argon2id$"), "{}", account.password_hash);
-    assert!(hasher().verify(PASSWORD, &account.password_hash), "the password is stdin without its newline");
-    assert_eq!((account.failed_logins, account.locked_until), (0, None));
+    let login = store.login_of(ANA).await.expect("the login item");
+    assert_eq!(login.account, account.id, "the e-mail points at the account");
+    assert!(login.password_hash.starts_with("$argon2id$"), "{}", login.password_hash);
+    assert!(hasher().verify(PASSWORD, &login.password_hash), "the password is stdin without its newline");
+    assert_eq!((login.failed_logins, login.locked_until), (0, None));
 }
 
 #[tokio::test]
@@ -277,8 +312,8 @@ async fn subscription_add_prints_only_the_new_serial_and_stores_it_with_its_clai
     let store = admin.store().await;
     let expected = Subscription {
         serial: serial.clone(),
-        account: ANA.into(),
-        system: "SAE".into(),
+        account: store.account_of(ANA).await.unwrap().id,
+        system: SystemCode::parse("SAE").unwrap(),
         version: Version::parse("7.0").unwrap(),
         users: 1,
         plan: Plan::Subscription,
@@ -289,9 +324,9 @@ async fn subscription_add_prints_only_the_new_serial_and_stores_it_with_its_clai
         upgraded_from: None,
         superseded_by: None,
     };
-    assert_eq!(store.subscription(ANA, &serial).await.unwrap(), Some(expected));
+    assert_eq!(store.serial_of(ANA, &serial).await, Some(expected));
     let (_, owner) = store.serial_with_account(&serial).await.unwrap().expect("the serial is claimed");
-    assert_eq!(owner.email, ANA);
+    assert_eq!(owner.email.as_str(), ANA);
 
     let license = admin
         .run(&[
@@ -309,7 +344,7 @@ async fn subscription_add_prints_only_the_new_serial_and_stores_it_with_its_clai
             "license",
         ])
         .ok("license add");
-    let license = store.subscription(ANA, &printed_serial(&license)).await.unwrap().unwrap();
+    let license = store.serial_of(ANA, &printed_serial(&license)).await.unwrap();
     assert_eq!((license.plan, license.billing_period, license.next_payment_on), (Plan::License, None, None));
     assert_eq!(license.users, 3);
 
@@ -317,7 +352,7 @@ async fn subscription_add_prints_only_the_new_serial_and_stores_it_with_its_clai
     let typed = format!("{}-{}", &chosen.as_str()[..5], &chosen.as_str()[5..]).to_lowercase();
     let run = admin.run(&sae_subscription(ANA, &["--serial", &typed])).ok("subscription add --serial");
     assert_eq!(printed_serial(&run), chosen, "the given serial, in canonical form");
-    assert_eq!(store.subscriptions(ANA).await.unwrap().len(), 3);
+    assert_eq!(store.serials_of(ANA).await.len(), 3);
 }
 
 #[tokio::test]
@@ -332,11 +367,11 @@ async fn seed_demo_is_idempotent_and_prints_the_demo_login() {
         assert!(login.contains(ANA) && login.contains(DEMO_PASSWORD), "{round}: {login}");
 
         assert_eq!(store.products().await.unwrap().len(), 4, "{round}: SAE, NOI, COI, BANCO");
-        let ana = store.account(ANA).await.unwrap().expect("the demo account");
+        let ana = store.login_of(ANA).await.expect("the demo account");
         assert!(hasher().verify(DEMO_PASSWORD, &ana.password_hash), "{round}: the printed login works");
-        assert!(store.account(LUIS).await.unwrap().is_some());
-        let mut now: Vec<Serial> = store.subscriptions(ANA).await.unwrap().into_iter().map(|s| s.serial).collect();
-        now.extend(store.subscriptions(LUIS).await.unwrap().into_iter().map(|s| s.serial));
+        assert!(store.account_of(LUIS).await.is_some());
+        let mut now: Vec<Serial> = store.serials_of(ANA).await.into_iter().map(|s| s.serial).collect();
+        now.extend(store.serials_of(LUIS).await.into_iter().map(|s| s.serial));
         now.sort();
         assert_eq!(now.len(), 5, "{round}: four serials for Ana, one for Luis");
         serials.push(now);
@@ -354,7 +389,7 @@ async fn an_unknown_system_is_one_line_and_writes_nothing() {
     args[5] = "XYZ";
     let run = admin.run(&args);
     assert!(run.fails_with_one_line("unknown system").contains("XYZ"), "{}", run.stderr);
-    assert_eq!(admin.store().await.subscriptions(ANA).await.unwrap(), vec![]);
+    assert_eq!(admin.store().await.serials_of(ANA).await, vec![]);
 }
 
 #[tokio::test]
@@ -367,7 +402,7 @@ async fn a_bad_date_is_one_line_and_writes_nothing() {
     assert!(run.fails_with_one_line("bad --next-payment-on").contains("2026-02-30"), "{}", run.stderr);
     let run = admin.run(&sae_subscription(ANA, &["--activated-on", "10/02/2022"]));
     assert!(run.fails_with_one_line("bad --activated-on").contains("10/02/2022"), "{}", run.stderr);
-    assert_eq!(admin.store().await.subscriptions(ANA).await.unwrap(), vec![]);
+    assert_eq!(admin.store().await.serials_of(ANA).await, vec![]);
 }
 
 #[tokio::test]
@@ -380,12 +415,12 @@ async fn a_duplicate_serial_is_one_line_and_writes_nothing() {
     let run = admin.run(&sae_subscription(LUIS, &["--serial", serial.as_str()]));
     assert!(run.fails_with_one_line("duplicate serial").contains(serial.as_str()), "{}", run.stderr);
     let store = admin.store().await;
-    assert_eq!(store.subscriptions(LUIS).await.unwrap(), vec![], "nothing half-written");
+    assert_eq!(store.serials_of(LUIS).await, vec![], "nothing half-written");
     let (_, owner) = store.serial_with_account(&serial).await.unwrap().unwrap();
-    assert_eq!(owner.email, ANA, "the serial still belongs to its first owner");
+    assert_eq!(owner.email.as_str(), ANA, "the serial still belongs to its first owner");
     let run = admin.run(&sae_subscription(ANA, &["--serial", serial.as_str()]));
     run.fails_with_one_line("duplicate serial, same account");
-    assert_eq!(store.subscriptions(ANA).await.unwrap().len(), 1);
+    assert_eq!(store.serials_of(ANA).await.len(), 1);
 }
 
 #[tokio::test]
@@ -396,8 +431,8 @@ async fn a_missing_account_is_one_line_and_writes_nothing() {
     let run = admin.run(&sae_subscription(nobody, &[]));
     assert!(run.fails_with_one_line("missing account").contains(nobody), "{}", run.stderr);
     let store = admin.store().await;
-    assert_eq!(store.subscriptions(nobody).await.unwrap(), vec![]);
-    assert_eq!(store.account(nobody).await.unwrap(), None);
+    assert_eq!(store.serials_of(nobody).await, vec![]);
+    assert_eq!(store.account_of(nobody).await, None);
 }
 
 #[tokio::test]
@@ -406,10 +441,10 @@ async fn a_bad_email_is_one_line_and_writes_nothing() {
     let _terms = admin.ready();
     let run = admin.add_account("not-an-email", PASSWORD);
     assert!(run.fails_with_one_line("account add, bad e-mail").contains("not-an-email"), "{}", run.stderr);
-    assert_eq!(admin.store().await.account("not-an-email").await.unwrap(), None);
+    assert_eq!(admin.store().await.account_of("not-an-email").await, None);
     let run = admin.run(&sae_subscription("ana@", &[]));
     assert!(run.fails_with_one_line("subscription add, bad e-mail").contains("ana@"), "{}", run.stderr);
-    assert_eq!(admin.store().await.subscriptions(ANA).await.unwrap(), vec![]);
+    assert_eq!(admin.store().await.serials_of(ANA).await, vec![]);
 }
 
 #[tokio::test]
@@ -420,7 +455,7 @@ async fn a_weak_password_is_one_line_and_writes_nothing() {
     for (email, password) in [(ANA, "corta"), (LUIS, LUIS), (ANA, "")] {
         let run = admin.add_account(email, password);
         assert!(run.fails_with_one_line("weak password").contains("password"), "{}", run.stderr);
-        assert_eq!(store.account(email).await.unwrap(), None, "{password:?} created no account");
+        assert_eq!(store.account_of(email).await, None, "{password:?} created no account");
     }
 }
 
@@ -446,7 +481,7 @@ async fn a_license_with_billing_is_one_line_and_writes_nothing() {
         let run = admin.run(&[&base[..], extra].concat());
         assert!(run.fails_with_one_line("license with billing").contains(extra[0]), "{}", run.stderr);
     }
-    assert_eq!(admin.store().await.subscriptions(ANA).await.unwrap(), vec![]);
+    assert_eq!(admin.store().await.serials_of(ANA).await, vec![]);
 }
 
 #[tokio::test]
@@ -464,7 +499,7 @@ async fn a_malformed_argument_is_one_line_and_writes_nothing() {
         let run = admin.run(&args);
         assert!(run.fails_with_one_line(what).contains(culprit), "{what}: {}", run.stderr);
     }
-    assert_eq!(admin.store().await.subscriptions(ANA).await.unwrap(), vec![]);
+    assert_eq!(admin.store().await.serials_of(ANA).await, vec![]);
 }
 
 #[tokio::test]

@@ -3,10 +3,10 @@ import {
   asGroups,
   isApiError,
   type GroupBy,
-  type Item,
   type Plan,
+  type Subscription,
   type SubscriptionGroup,
-  type Terms,
+  type UpgradableSubscription,
   type UpgradeResponse,
 } from '../api.ts';
 import type { App, View } from '../app.ts';
@@ -58,10 +58,8 @@ const COLUMNS = [
 // Kept while the page lives, so coming back shows the same tab and grouping.
 const remembered: { plan: Plan; groupBy: GroupBy | '' } = { plan: 'subscription', groupBy: '' };
 
-type Upgradable = Item & { upgrade: { available: true; to_version: string; terms: Terms } };
-
-function canUpgrade(item: Item): item is Upgradable {
-  return item.upgrade.available === true;
+function canUpgrade(subscription: Subscription): subscription is UpgradableSubscription {
+  return subscription.upgrade.available === true;
 }
 
 export function servicesView(app: App): View {
@@ -161,34 +159,34 @@ export function servicesView(app: App): View {
   });
 
   // --- the table ---
-  function rowFor(item: Item): HTMLTableRowElement {
+  function rowFor(subscription: Subscription): HTMLTableRowElement {
     let action: HTMLElement | string = '';
-    if (canUpgrade(item)) {
-      const label = upgradeButtonLabel(item.upgrade.to_version);
+    if (canUpgrade(subscription)) {
+      const label = upgradeButtonLabel(subscription.upgrade.to_version);
       const button = h(
         'button',
         {
           type: 'button',
           class: 'upgrade-button',
-          'data-serial': item.serial,
-          'aria-label': `${label}: ${item.system_name} ${item.version}, serie ${item.serial}`,
+          'data-serial': subscription.serial,
+          'aria-label': `${label}: ${subscription.system_name} ${subscription.version}, serie ${subscription.serial}`,
           'aria-haspopup': 'dialog',
         },
         label,
       );
-      button.addEventListener('click', () => openDialog(item, button));
+      button.addEventListener('click', () => openDialog(subscription, button));
       action = button;
     }
     return h(
       'tr',
-      { 'data-serial': item.serial, 'data-status': item.status },
-      h('th', { scope: 'row' }, item.system_name),
-      h('td', {}, item.version),
-      h('td', { class: 'num' }, String(item.users)),
-      h('td', {}, h('code', { class: 'serial' }, item.serial)),
-      h('td', {}, formatDate(item.activated_on)),
-      h('td', {}, formatDate(item.next_payment_on)),
-      h('td', {}, h('span', { class: `status status-${item.status}` }, statusLabel(item))),
+      { 'data-serial': subscription.serial, 'data-status': subscription.status },
+      h('th', { scope: 'row' }, subscription.system_name),
+      h('td', {}, subscription.version),
+      h('td', { class: 'num' }, String(subscription.users)),
+      h('td', {}, h('code', { class: 'serial' }, subscription.serial)),
+      h('td', {}, formatDate(subscription.activated_on)),
+      h('td', {}, formatDate(subscription.next_payment_on)),
+      h('td', {}, h('span', { class: `status status-${subscription.status}` }, statusLabel(subscription))),
       h('td', { class: 'action' }, action),
     );
   }
@@ -222,7 +220,7 @@ export function servicesView(app: App): View {
             ),
           );
         }
-        for (const item of g.subscriptions) tbody.append(rowFor(item));
+        for (const subscription of g.subscriptions) tbody.append(rowFor(subscription));
         table.append(tbody);
       }
     }
@@ -252,7 +250,7 @@ export function servicesView(app: App): View {
     try {
       const list = await app.api.listSubscriptions(session.token, {
         plan,
-        groupBy: groupBy || undefined,
+        group_by: groupBy || undefined,
       });
       if (mine !== seq) return;
       renderTable(asGroups(list), groupBy);
@@ -271,12 +269,12 @@ export function servicesView(app: App): View {
     }
   }
 
-  function openDialog(item: Upgradable, opener: HTMLElement): void {
+  function openDialog(subscription: UpgradableSubscription, opener: HTMLElement): void {
     const session = app.session();
     if (!session) return;
     openUpgradeDialog({
       api: app.api,
-      item,
+      subscription,
       account: session.account,
       token: session.token,
       opener,

@@ -1,12 +1,12 @@
 // "Actualiza la versión de tu sistema": the terms, their acceptance, and the new serial.
-import { isApiError, type Account, type Api, type Item, type Terms, type UpgradeResponse } from '../api.ts';
+import { isApiError, type Account, type Api, type UpgradableSubscription, type UpgradeResponse } from '../api.ts';
 import { h, messageBox, setBusy, tabbables, uid } from '../dom.ts';
 import { formatDate } from '../format.ts';
 import { sentenceFor } from '../messages.ts';
 
 export interface UpgradeDialogOptions {
   api: Api;
-  item: Item & { upgrade: { available: true; to_version: string; terms: Terms } };
+  subscription: UpgradableSubscription;
   account: Account;
   token: string;
   /** Gets focus back when the dialog closes (the row's button). */
@@ -22,8 +22,8 @@ export interface UpgradeDialogOptions {
 const ACTIVATION_MAIL = 'Te enviamos un correo con las instrucciones de activación.';
 
 export function openUpgradeDialog(o: UpgradeDialogOptions): void {
-  const { item } = o;
-  const { to_version: toVersion, terms } = item.upgrade;
+  const { subscription } = o;
+  const { to_version: toVersion, terms } = subscription.upgrade;
   const titleId = uid('upgrade-title');
   const introId = uid('upgrade-intro');
   const termsHeadingId = uid('upgrade-terms');
@@ -60,9 +60,9 @@ export function openUpgradeDialog(o: UpgradeDialogOptions): void {
     h(
       'p',
       { id: introId },
-      `Ya está disponible la versión ${toVersion} de ${item.system_name} para tu número de serie `,
-      h('code', { class: 'serial' }, item.serial),
-      ` (versión ${item.version}). Puedes obtenerla sin costo adicional; antes, lee y acepta los términos y condiciones de la actualización.`,
+      `Ya está disponible la versión ${toVersion} de ${subscription.system_name} para tu número de serie `,
+      h('code', { class: 'serial' }, subscription.serial),
+      ` (versión ${subscription.version}). Puedes obtenerla sin costo adicional; antes, lee y acepta los términos y condiciones de la actualización.`,
     ),
     termsBox,
     h('div', { class: 'check' }, check, h('label', { for: checkId }, 'Acepto los términos y condiciones')),
@@ -97,7 +97,7 @@ export function openUpgradeDialog(o: UpgradeDialogOptions): void {
     setBusy(accept, true, 'Actualizando…');
     msg.show('info', 'Estamos generando tu nuevo número de serie…');
     try {
-      const res = await o.api.upgradeSerial(o.token, item.serial, {
+      const res = await o.api.upgradeSerial(o.token, subscription.serial, {
         accept_terms: true,
         terms_version: terms.version,
       });

@@ -1,0 +1,139 @@
+//! Password resets: the one-time token (`RESET#<digest of the token>` / `RESET`) and the
+//! times of the last reset mails, kept on the login item (3 in any hour).
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+
+use super::account::login;
+use super::account::partition;
+use super::attrs::Attrs;
+use super::session::{pointed_session, session, POINTER_PREFIX};
+use super::{build, condition_met, n, s, sdk_error, transaction_error, DynamoStore, Key};
+use crate::domain::token::TokenDigest;
+use crate::domain::Email;
+use crate::store::{PasswordResets, ResetToken, StoreError, StoreResult};
+
+/// The login attributes holding the times of the last three reset mails.
+const RESET_MAIL_SLOTS: [&str; 3] = ["reset_mail_1", "reset_mail_2", "reset_mail_3"];
+/// A transaction holds at most this many items.
+const TRANSACTION_ITEMS: usize = 100;
+
+pub fn token(digest: &TokenDigest) -> Key {
+    Key::new(format!("RESET#{}", digest.as_str()), "RESET")
+}
+
+impl PasswordResets for DynamoStore {
+    async fn allow_reset_mail(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Three slots hold the times of the last three mails: a mail may go when one of
+        // them is empty or over an hour old (a sliding hour, not a fixed window).
+        let hour_ago = (now - Duration::hours(1)).to_rfc3339();
+        for slot in RESET_MAIL_SLOTS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(login(email).item()))
+                .update_expression("SET #slot = :now")
+                .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#slot) OR #slot <= :hour_ago)")
+                .expression_attribute_names("#slot", slot)
+                .expression_attribute_values(":now", s(now.to_rfc3339()))
+                .expression_attribute_values(":hour_ago", s(hour_ago.clone()))
+                .send()
+                .await;
+            if condition_met(result.map_err(|e| sdk_error("count reset mail", e)))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn put_reset_token(&self, reset: &ResetToken) -> StoreResult<()> {
+        let mut item = token(&reset.digest).item();
+        item.insert("type".into(), s("reset_token"));
+        item.insert("account_id".into(), s(reset.account.as_str()));
+        item.insert("email".into(), s(reset.email.as_str()));
+        item.insert("issued_at".into(), s(reset.issued_at.to_rfc3339()));
+        item.insert("expires_at".into(), n(reset.expires_at.timestamp()));
+        self.put("put reset token", item, Some("attribute_not_exists(pk)")).await
+    }
+
+    async fn reset_token(&self, digest: &TokenDigest) -> StoreResult<Option<ResetToken>> {
+        let Some(item) = self.get("get reset token", &token(digest)).await? else { return Ok(None) };
+        let a = Attrs::new(&item);
+        Ok(Some(ResetToken {
+            digest: digest.clone(),
+            account: a.account_id("account_id")?,
+            email: a.email("email")?,
+            issued_at: a.instant("issued_at")?,
+            expires_at: a.epoch("expires_at")?,
+            used: a.opt_str("used_at")?.is_some(),
+        }))
+    }
+
+    async fn complete_reset(&self, reset: &ResetToken, new_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let pk = partition(&reset.account);
+        let pointers = self.query_prefix("list sessions", &pk, POINTER_PREFIX, None).await?;
+        let spend = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(token(&reset.digest).item()))
+            .update_expression("SET used_at = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :epoch")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .expression_attribute_values(":epoch", n(now.timestamp()))
+            .build();
+        let replace = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(login(&reset.email).item()))
+            .update_expression(
+                "SET password_hash = :hash, failed_logins = :zero, password_changed_at = :now REMOVE locked_until",
+            )
+            // The e-mail still logs in to this account, and a link mailed before the last
+            // password change is dead.
+            .condition_expression(
+                "account_id = :account AND (attribute_not_exists(password_changed_at) OR password_changed_at < :issued)",
+            )
+            .expression_attribute_values(":account", s(reset.account.as_str()))
+            .expression_attribute_values(":issued", s(reset.issued_at.to_rfc3339()))
+            .expression_attribute_values(":hash", s(new_hash))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .build();
+        let mut items = vec![
+            TransactWriteItem::builder().update(build(spend)?).build(),
+            TransactWriteItem::builder().update(build(replace)?).build(),
+        ];
+        // Sessions beyond what one transaction holds are revoked after it.
+        let mut rest = Vec::new();
+        for item in &pointers {
+            let (digest, pointer) = pointed_session(item)?;
+            for key in [session(&digest), pointer] {
+                if items.len() < TRANSACTION_ITEMS {
+                    items.push(self.delete(&key)?);
+                } else {
+                    rest.push(key);
+                }
+            }
+        }
+        match self.transact(items).await {
+            Ok(()) => {}
+            Err(err) => {
+                return Err(match transaction_error("complete reset", err) {
+                    StoreError::Conflict(_) => {
+                        StoreError::Conflict("reset token already used, expired or outdated".into())
+                    }
+                    other => other,
+                })
+            }
+        }
+        for key in rest {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key.item()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("revoke session", e))?;
+        }
+        Ok(())
+    }
+}

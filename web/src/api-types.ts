@@ -1,0 +1,806 @@
+// Generated from openapi.yaml by openapi-typescript: do not edit. After changing
+// openapi.yaml, run `npm run api-types` in web/ to write this file again;
+// `npm run typecheck` fails while it differs from a fresh generation.
+
+export interface paths {
+    "/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with e-mail and password
+         * @description The e-mail is trimmed and compared case-insensitively. An unknown e-mail and a wrong
+         *     password get the same answer after the same work. Five consecutive failures lock the
+         *     account for 15 minutes (even the right password then gets 429); a success resets the
+         *     count.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the session of the bearer token
+         * @description The token stops working at once. The request body is ignored.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password-reset link by e-mail
+         * @description Answers 202 whether or not the account exists. For an existing account a one-time
+         *     link `<PORTAL_URL>/password-reset?token=<token>`, valid 30 minutes, is mailed to the
+         *     account's address; at most 3 such mails per account per hour (further requests still
+         *     answer 202).
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the mailed token
+         * @description Replaces the password, revokes every session of the account, clears the lock and
+         *     spends the token. The new password must have 10 to 128 characters and differ from
+         *     the account's e-mail (422 `weak_password` otherwise; the token is not spent then).
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's subscriptions and licenses
+         * @description Only the caller's serials, ordered by system, then version newest first, then
+         *     serial. With `group_by` the serials come in groups ordered by key (versions as
+         *     numbers); grouped by `billing_period`, licenses come last under a `null` key.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{serial}/upgrade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upgrade a subscription to the new version, at no extra cost
+         * @description Accepting the current terms generates a new serial for the new version with the
+         *     same billing period; the old serial becomes `superseded`, usable until its next
+         *     validation date (`valid_until`), then `inactive`. The customer is mailed the new
+         *     serial. Asking again for a serial already upgraded answers 200 with the same body
+         *     (no new serial, no new mail); concurrent requests make exactly one new serial.
+         */
+        post: operations["upgradeSerial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/serials/{serial}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate or validate a serial (the installed desktop program)
+         * @description No bearer token: the serial and the account's company name are the credentials. The
+         *     company is compared ignoring case, accents, punctuation and repeated spaces. The
+         *     first successful validation of a never-activated serial sets `activated_on` to
+         *     today. An inactive serial answers 200 with `"status": "inactive"`: the program must
+         *     stop.
+         */
+        post: operations["validateSerial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description An RFC 9457 problem with the portal's stable `code`. Never holds internals. */
+        Problem: {
+            /** @description `https://serial-portal.dev/problems/<code with dashes>` */
+            type: string;
+            title: string;
+            status: number;
+            /** @description A sentence for people. */
+            detail: string;
+            /** @enum {string} */
+            code: "invalid_request" | "payload_too_large" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "unavailable" | "internal_error";
+            /** @description With `terms_not_accepted`: the version of the current terms. */
+            terms_version?: string;
+        };
+        LoginRequest: {
+            /** @example cliente@example.com */
+            email: string;
+            /** @example Contrasena-2026 */
+            password: string;
+        };
+        LoginResponse: {
+            /** @description 256 random bits, base64url (43 characters). */
+            token: string;
+            /** @constant */
+            token_type: "Bearer";
+            /** Format: date-time */
+            expires_at: string;
+            account: {
+                email: string;
+                name: string;
+                company: string;
+            };
+        };
+        PasswordResetRequest: {
+            /** @example cliente@example.com */
+            email: string;
+        };
+        PasswordResetConfirmRequest: {
+            /** @description The token of the mailed link. */
+            token: string;
+            /** @description 10 to 128 characters, not the e-mail. */
+            new_password: string;
+        };
+        Accepted: {
+            /** @constant */
+            status: "accepted";
+        };
+        UpgradeRequest: {
+            /** @description Must be `true`. */
+            accept_terms: boolean;
+            /**
+             * @description The version of the terms shown with the offer (`upgrade.terms.version`).
+             * @example 2022-10
+             */
+            terms_version: string;
+        };
+        ValidateRequest: {
+            /**
+             * @description The company name (razón social) registered on the account.
+             * @example Comercial Ruiz SA de CV
+             */
+            company: string;
+        };
+        /** @enum {string} */
+        Plan: "subscription" | "license";
+        /**
+         * @description `active`: license, or subscription paid up (`next_payment_on >= today`). `expired`:
+         *     subscription not renewed. `superseded`: upgraded, usable until `valid_until`.
+         *     `inactive`: upgraded and past `valid_until`.
+         * @enum {string}
+         */
+        SerialStatus: "active" | "expired" | "superseded" | "inactive";
+        /** @description A serial as its owner sees it, of either plan (a subscription or a license). */
+        Subscription: {
+            /** @example SKSNWR4TQD */
+            serial: string;
+            /** @example SAE */
+            system: string;
+            /** @example Aspel SAE */
+            system_name: string;
+            /** @example 7.0 */
+            version: string;
+            users: number;
+            plan: components["schemas"]["Plan"];
+            /**
+             * @description `null` for licenses.
+             * @enum {string|null}
+             */
+            billing_period: "monthly" | "semiannual" | "annual" | null;
+            /**
+             * Format: date
+             * @description `null` until the desktop program first validates the serial.
+             */
+            activated_on: string | null;
+            /** Format: date */
+            next_payment_on: string | null;
+            status: components["schemas"]["SerialStatus"];
+            /**
+             * Format: date
+             * @description Of an upgraded serial, its last day of use.
+             */
+            valid_until: string | null;
+            /** @description The serial this one replaced. */
+            upgraded_from: string | null;
+            /** @description The serial that replaced this one. */
+            superseded_by: string | null;
+            upgrade: components["schemas"]["UpgradeAvailable"] | components["schemas"]["UpgradeUnavailable"];
+        };
+        UpgradeAvailable: {
+            /** @constant */
+            available: true;
+            /** @example 8.0 */
+            to_version: string;
+            terms: components["schemas"]["Terms"];
+        };
+        UpgradeUnavailable: {
+            /** @constant */
+            available: false;
+            /** @enum {string} */
+            reason: "latest_version" | "purchase_required" | "expired" | "superseded" | "inactive";
+        };
+        Terms: {
+            /** @example 2022-10 */
+            version: string;
+            text: string;
+        };
+        SubscriptionList: {
+            subscriptions: components["schemas"]["Subscription"][];
+        };
+        GroupedSubscriptionList: {
+            groups: {
+                /** @description The column's value; `null` for licenses grouped by `billing_period`. */
+                key: string | null;
+                subscriptions: components["schemas"]["Subscription"][];
+            }[];
+        };
+        UpgradeResponse: {
+            /** @description The new serial. */
+            subscription: components["schemas"]["Subscription"];
+            /** @description The old serial, now superseded. */
+            previous: components["schemas"]["Subscription"];
+        };
+        Validation: {
+            serial: string;
+            system: string;
+            version: string;
+            users: number;
+            status: components["schemas"]["SerialStatus"];
+            /** Format: date */
+            valid_until: string | null;
+            /** Format: date */
+            activated_on: string | null;
+        };
+    };
+    responses: {
+        /** @description `invalid_request`: the body is not a JSON object, misses a field or has a wrong type; `detail` names the field. */
+        InvalidRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 400;
+                    /** @enum {unknown} */
+                    code?: "invalid_request";
+                };
+            };
+        };
+        /** @description `unauthorized`: the bearer token is missing, unknown, expired or revoked. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 401;
+                    /** @enum {unknown} */
+                    code?: "unauthorized";
+                };
+            };
+        };
+        /** @description `not_found`: no serial with that number belongs to the caller (never 403: no enumeration), or the path is not a route. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 404;
+                    /** @enum {unknown} */
+                    code?: "not_found";
+                };
+            };
+        };
+        /** @description `method_not_allowed`: the path is served, not with this method. */
+        MethodNotAllowed: {
+            headers: {
+                /** @description The method the path answers. */
+                Allow: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 405;
+                    /** @enum {unknown} */
+                    code?: "method_not_allowed";
+                };
+            };
+        };
+        /** @description A CORS preflight (`OPTIONS` on any path): no body. */
+        Preflight: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description `payload_too_large`: the body is over 16 KiB. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 413;
+                    /** @enum {unknown} */
+                    code?: "payload_too_large";
+                };
+            };
+        };
+        /** @description `account_locked`: 5 consecutive failed logins; locked for 15 minutes from the last one. */
+        AccountLocked: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 429;
+                    /** @enum {unknown} */
+                    code?: "account_locked";
+                };
+            };
+        };
+        /** @description `internal_error`: an unexpected failure; the details go to the log only. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 500;
+                    /** @enum {unknown} */
+                    code?: "internal_error";
+                };
+            };
+        };
+        /** @description `unavailable`: the store or the mail service failed after retries. */
+        Unavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 503;
+                    /** @enum {unknown} */
+                    code?: "unavailable";
+                };
+            };
+        };
+    };
+    parameters: {
+        /**
+         * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
+         *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+         * @example SKSNWR4TQD
+         */
+        Serial: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description A new session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            /** @description Unknown e-mail or wrong password (one answer for both). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "invalid_credentials";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (says nothing about whether the account exists). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description Password replaced. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `invalid_request`: malformed body or field. `invalid_token`: the token is unknown,
+             *     expired or already used.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_token";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description The new password is under 10 or over 128 characters, or equals the e-mail. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "weak_password";
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Only serials of this plan. */
+                plan?: "subscription" | "license";
+                /** @description Group the serials by this column. */
+                group_by?: "system" | "version" | "status" | "billing_period" | "plan";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list, flat or grouped. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"] | components["schemas"]["GroupedSubscriptionList"];
+                };
+            };
+            /** @description `invalid_request`: an unknown `plan` or `group_by` value, or one given twice. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    upgradeSerial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
+                 *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 * @example SKSNWR4TQD
+                 */
+                serial: components["parameters"]["Serial"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpgradeRequest"];
+            };
+        };
+        responses: {
+            /** @description Upgraded before (by this or a concurrent request): the same answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeResponse"];
+                };
+            };
+            /** @description Upgraded now. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeResponse"];
+                };
+            };
+            /** @description `invalid_request`: malformed body or field, or a serial that is not well formed (wrong length, character or check character). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description `no_upgrade_available`: already the latest version. `purchase_required`: a license.
+             *     `subscription_expired`: not renewed. `not_active`: upgraded and past its last day.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description `accept_terms` is not `true`, or `terms_version` is not the current terms (named in `terms_version`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "terms_not_accepted";
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    validateSerial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
+                 *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 * @example SKSNWR4TQD
+                 */
+                serial: components["parameters"]["Serial"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidateRequest"];
+            };
+        };
+        responses: {
+            /** @description The serial's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description `invalid_request`: malformed body or field, or a serial that is not well formed (answered without reading the store). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            /** @description The company does not match the account's. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "company_mismatch";
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+}
