@@ -1,4 +1,4 @@
-//! Settings from the environment (SPEC section 4), read once per cold start.
+//! Settings from the environment (docs/product.md, "Configuration"), read once per cold start.
 //!
 //! AWS settings (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`) are read by the SDK itself.
 

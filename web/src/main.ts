@@ -1,5 +1,8 @@
 // The page shell: header, routing between screens, and the session.
-import './styles.css';
+import './styles/base.css';
+import './styles/services.css';
+import './styles/dialog.css';
+import './styles/narrow.css';
 import { createApi } from './api.ts';
 import type { App, Flash, GoOptions, View } from './app.ts';
 import { API_BASE_URL, API_TIMEOUT_MS, VENDOR_NAME } from './config.ts';

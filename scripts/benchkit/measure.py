@@ -1,0 +1,166 @@
+"""The measurement runs: `report` (every measurement, then the tables) and `cold`
+(the cold starts of several builds side by side)."""
+
+import gc
+import json
+import statistics
+import subprocess
+from pathlib import Path
+
+from .common import COMPANY, FUNCTIONS, PASSWORD
+from .events import cold_events, event
+from .fixture import Fixture, reset_token
+from .processes import Bench
+from .runtime_api import RuntimeApi
+from .tables import fmt_ms, fmt_size, pct, replace_block, size_of, write_report
+
+
+def measure_cold(bench, builds, runs, real_for=None):
+    """builds: label -> {name: binary}. Interleaved: every binary once per round; the
+    order of the builds alternates between rounds. Python's garbage collector runs
+    between processes only, never while one is timed."""
+    firsts = cold_events()
+    out = {label: {name: {"cold": [], "init": [], "cpu": [], "real": [], "init_calls": []} for name in bins}
+           for label, bins in builds.items()}
+    order = list(builds.items())
+    gc.disable()
+    try:
+        for round_ in range(runs):
+            for label, bins in order if round_ % 2 == 0 else order[::-1]:
+                for name, binary in bins.items():
+                    gc.collect()
+                    real = real_for.get(name) if real_for else None
+                    cold, init, cpu, real_ms, calls = bench.cold(name, binary, firsts[name], real)
+                    r = out[label][name]
+                    r["cold"].append(cold)
+                    r["init"].append(init)
+                    r["cpu"].append(cpu)
+                    r["init_calls"].append(calls)
+                    if real_ms is not None:
+                        r["real"].append(real_ms)
+    finally:
+        gc.enable()
+    return out
+
+
+def report(args):
+    bench = Bench(args)
+    print("bench: loading the fixture with portal-admin ...", flush=True)
+    fx = Fixture(args, bench)
+    x86 = {name: Path(args.x86_dir) / name for name in FUNCTIONS}
+    hello = Path(args.hello)
+
+    # A token for the authenticated routes, from a real login.
+    api = RuntimeApi()
+    proc, _ = bench.start("login", x86["login"], api)
+    try:
+        _, _, body = bench.invoke(api, event("login", EMAIL=fx.email, PASSWORD=PASSWORD), 200)
+        token = json.loads(json.loads(body)["body"])["token"]
+        _, _, body = bench.invoke(api, event("login", EMAIL=fx.upgrader, PASSWORD=PASSWORD), 200)
+        up_token = json.loads(json.loads(body)["body"])["token"]
+    finally:
+        bench.stop(proc)
+        api.close()
+
+    upgradable = iter(fx.upgradable)
+    real = {
+        "login": lambda: (event("login", EMAIL=fx.email, PASSWORD=PASSWORD), 200),
+        "recover-password": lambda: (event("password-reset", EMAIL="nobody.bench@example.com"), 202),
+        "list-subscriptions": lambda: (event("subscriptions", TOKEN=token), 200),
+        "upgrade-serial": lambda: (event("upgrade", TOKEN=up_token, SERIAL=next(upgradable), TERMS_VERSION="2022-10"),
+                                   201),
+        "validate-serial": lambda: (event("validate", SERIAL=fx.validate_serial, COMPANY=COMPANY), 200),
+        "send-pending-mail": lambda: ({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, None),
+    }
+    print(f"bench: cold starts, {args.runs} rounds of {len(x86) + 1} processes ...", flush=True)
+    cold = measure_cold(bench, {"x": {"hello": hello, **x86}}, args.runs, real)["x"]
+
+    def reset_and_confirm(api):
+        """A real reset: the mail's link, then the new password (one Argon2id hash)."""
+        bench.invoke(api, event("password-reset", EMAIL=fx.resetter), 202)
+        token = reset_token(args.moto, fx.resetter)
+        bench.invoke(api, event("password-reset-confirm", TOKEN=token, PASSWORD="Bench-password-2027"), 204)
+
+    # (route, function, request maker, invocations, hook before the RSS is read, own time meaningful)
+    routes = [
+        ("POST /login", "login", real["login"], args.warm, None, True),
+        ("GET /subscriptions", "list-subscriptions", real["list-subscriptions"], args.warm, None, True),
+        ("POST /subscriptions/{serial}/upgrade", "upgrade-serial", real["upgrade-serial"], args.warm, None, True),
+        ("POST /serials/{serial}/validate", "validate-serial", real["validate-serial"], args.warm, None, True),
+        # Answers no sooner than RESET_ANSWER_FLOOR (600 ms), whatever the work: timed a few
+        # times only; then one real reset and confirm before the RSS is read.
+        ("POST /password-reset (unknown e-mail)", "recover-password", real["recover-password"], min(args.warm, 10),
+         reset_and_confirm, False),
+        ("send-pending-mail (empty outbox)", "send-pending-mail", real["send-pending-mail"], args.warm, None, True),
+    ]
+    print(f"bench: warm, {args.warm} invocations per route ...", flush=True)
+    base_rows, hello_rss = bench.warm("hello", hello, lambda: event("subscriptions-no-token"), 200, args.warm)
+    base = [r[0] for r in base_rows]
+    base_p50 = statistics.median(base)
+    warm = []
+    rss = {"hello": hello_rss}
+    for route, name, make, n, after, own_ok in routes:
+        ev0, expect = make()
+        first = [ev0]
+
+        def make_event(make=make, first=first):
+            return first.pop() if first else make()[0]
+
+        rows, peak = bench.warm(name, x86[name], make_event, expect, n, after)
+        rss[name] = max(rss.get(name, 0), peak)
+        lat = [r[0] for r in rows]
+        own = [r[0] - r[3] - base_p50 for r in rows]
+        calls = sorted({r[1] for r in rows})
+        ops = rows[len(rows) // 2][4]
+        warm.append({
+            "route": route, "function": name, "n": n, "own_ok": own_ok, "p50": pct(lat, 50), "p99": pct(lat, 99),
+            "ddb_calls": calls, "ses_calls": sorted({r[2] for r in rows}), "ops": ops,
+            "waited_p50": statistics.median([r[3] for r in rows]),
+            "own_p50": pct(own, 50), "own_p99": pct(own, 99),
+        })
+    for name in FUNCTIONS:
+        rss.setdefault(name, None)
+
+    argon = json.loads(Path(args.argon2_json).read_text()) if args.argon2_json else None
+    write_report(args, cold, warm, rss, base, argon)
+
+
+def cold_compare(args):
+    """Cold start and size of several builds, each with its own hello-world."""
+    bench = Bench(args)
+    Fixture.table_only(args)
+    builds, arm_dirs, argon = {}, {}, {}
+    for spec in args.variant:
+        label, _, rest = spec.partition("=")
+        bins_dir, hello, arm_dir, argon_bin = (rest.split(",") + ["", "", ""])[:4]
+        bins = {"hello": Path(hello)}
+        bins.update({n: Path(bins_dir) / n for n in FUNCTIONS if n != "send-pending-mail"})
+        builds[label] = bins
+        arm_dirs[label] = arm_dir
+        if argon_bin:
+            out = subprocess.run([argon_bin, "30"], capture_output=True, text=True, check=True).stdout
+            argon[label] = json.loads(out)
+    res = measure_cold(bench, builds, args.runs)
+    lines = [f"Cold start: median of {args.runs} interleaved runs per bootstrap, each build with its own hello-world "
+             f"(same profile); store-free first request.", "",
+             "| build | bootstrap | arm64 size | x86_64 size | start to first `next` | cold start (to first answer) "
+             "| vs its hello-world | CPU time to first answer | vs its hello-world |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, bins in builds.items():
+        h = statistics.median(res[label]["hello"]["cold"])
+        hc = statistics.median(res[label]["hello"]["cpu"])
+        for name, path in bins.items():
+            med = statistics.median(res[label][name]["cold"])
+            cpu = statistics.median(res[label][name]["cpu"])
+            arm = size_of(Path(arm_dirs[label]) / name / "bootstrap") if arm_dirs[label] and name != "hello" else None
+            init = statistics.median(res[label][name]["init"])
+            lines.append(f"| {label} | {name} | {fmt_size(arm)} | {fmt_size(size_of(path))} | {fmt_ms(init)} ms | "
+                         f"{fmt_ms(med)} ms | {med / h:.2f}x | {fmt_ms(cpu)} ms | {cpu / hc:.2f}x |")
+    if argon:
+        lines.append("")
+        lines.append("Argon2id at the portal's parameters, same builds (bench/argon2, 30 runs, median): " + "; ".join(
+            f"{label}: hash {a['hash_p50_ms']:.1f} ms, verify {a['verify_p50_ms']:.1f} ms" for label, a in argon.items()) + ".")
+    text = "\n".join(lines)
+    print(text)
+    if args.out and args.block:
+        replace_block(Path(args.out), args.block, text)

@@ -1,0 +1,135 @@
+"""A bootstrap as Lambda runs it (fresh process, Lambda environment): one cold start,
+or one warm run of many invocations."""
+
+import gc
+import subprocess
+from pathlib import Path
+
+from .common import MEMORY, NS, now_ns
+from .events import encode
+from .runtime_api import RuntimeApi
+from .timing_proxy import TimingProxy
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.ddb = TimingProxy(args.dynamodb)
+        self.ses = TimingProxy(args.moto)
+        self.logdir = Path(args.state)
+        self.logdir.mkdir(parents=True, exist_ok=True)
+
+    def env(self, name, api):
+        return {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "AWS_LAMBDA_RUNTIME_API": api.address,
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY.get(name, 256)),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/27/[$LATEST]0123456789abcdef",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_ENDPOINT_URL_DYNAMODB": self.ddb.url,
+            "AWS_ENDPOINT_URL_SESV2": self.ses.url,
+            "TABLE_NAME": self.args.table,
+            "MAIL_FROM": "no-reply@portal.example",
+            "PORTAL_URL": "http://127.0.0.1:5173",
+            "VENDOR_NAME": "Aspel",
+            "SUPPORT_PHONE": "800 277 3735",
+            "DISTRIBUTOR_URL": "https://www.aspel.com.mx/distribuidores",
+            "RUST_LOG": "info",
+        }
+
+    def start(self, name, binary, api):
+        log = open(self.logdir / f"{name}.log", "ab")
+        t0 = now_ns()
+        proc = subprocess.Popen([str(binary)], env=self.env(name, api), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        return proc, t0
+
+    @staticmethod
+    def stop(proc):
+        proc.kill()
+        proc.wait()
+
+    @staticmethod
+    def cpu_ms(proc):
+        """CPU time of every thread of the process so far (schedstat: ns on a CPU)."""
+        total = 0
+        for task in Path(f"/proc/{proc.pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        return total / NS
+
+    @staticmethod
+    def vmhwm_mb(proc):
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def invoke(self, api, ev, expect):
+        rid = api.queue(encode(ev))
+        sent, at, status, body = api.wait(rid)
+        if expect is not None and status != expect:
+            raise RuntimeError(f"expected {expect}, got {status}: {body[:400]!r}")
+        return sent, at, body
+
+    def cold(self, name, binary, first, real=None):
+        """One cold start: ms to the first answer, and ms of the first real request."""
+        api = RuntimeApi()
+        try:
+            rid = api.queue(encode(first[0]))
+            proc, t0 = self.start(name, binary, api)
+            try:
+                _, at, status, body = api.wait(rid)
+                if status != first[1]:
+                    raise RuntimeError(f"{name}: first answer {status}, expected {first[1]}: {body[:300]!r}")
+                cpu = self.cpu_ms(proc)
+                init_calls = len(self.ddb.between(t0, at))
+                init_ms = (api.next_at[0] - t0) / NS
+                real_ms = None
+                if real is not None:
+                    ev, expect = real()
+                    sent, done, _ = self.invoke(api, ev, expect)
+                    real_ms = (done - sent) / NS
+                return (at - t0) / NS, init_ms, cpu, real_ms, init_calls
+            finally:
+                self.stop(proc)
+        finally:
+            api.close()
+
+    def warm(self, name, binary, make_event, expect, n, after=None):
+        """n timed invocations on one process after one warm-up; per invocation
+        (latency ms, DynamoDB calls, SES calls, ms waiting on them); and peak RSS (after
+        `after(api)`, if given, has run more requests on the process)."""
+        api = RuntimeApi()
+        try:
+            proc, _ = self.start(name, binary, api)
+            try:
+                self.invoke(api, make_event(), expect)
+                rows = []
+                gc.collect()
+                gc.disable()
+                for _ in range(n):
+                    sent, at, _ = self.invoke(api, make_event(), expect)
+                    ddb = self.ddb.between(sent, at)
+                    ses = self.ses.between(sent, at)
+                    waited = sum(e - s for s, e, _ in ddb + ses)
+                    rows.append(((at - sent) / NS, len(ddb), len(ses), waited / NS, [op for _, _, op in ddb]))
+                gc.enable()
+                if after is not None:
+                    after(api)
+                return rows, self.vmhwm_mb(proc)
+            finally:
+                self.stop(proc)
+        finally:
+            api.close()

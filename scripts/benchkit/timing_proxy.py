@@ -1,0 +1,85 @@
+"""The proxy in front of DynamoDB Local or moto: counts and times each call."""
+
+import socket
+import threading
+import time
+
+from .common import now_ns
+from .http_wire import headers_of, read_body, read_head
+
+
+class TimingProxy:
+    """An HTTP/1.1 proxy (keep-alive kept on both sides) that records every exchange:
+    (ns the request was read, ns the answer was passed on, operation)."""
+
+    def __init__(self, upstream_url):
+        host, port = upstream_url.removeprefix("http://").rstrip("/").split(":")
+        self.upstream = (host, int(port))
+        self.records = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, client):
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        crf = client.makefile("rb")
+        up = urf = None
+        try:
+            while True:
+                arrived = []
+                head = read_head(crf, arrived)
+                if head is None:
+                    return
+                h = headers_of(head)
+                raw_body, _ = read_body(crf, h)
+                op = h.get("x-amz-target", "").rpartition(".")[2] or head[0].decode().split(" ")[1].split("?")[0]
+                # From the request's arrival: the proxy's parsing is its share, not the function's.
+                record = [arrived[0], None, op]
+                with self.lock:
+                    self.records.append(record)
+                if up is None:
+                    up = socket.create_connection(self.upstream)
+                    up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    urf = up.makefile("rb")
+                up.sendall(b"".join(head) + b"\r\n" + raw_body)
+                rhead = read_head(urf)
+                if rhead is None:
+                    return
+                rh = headers_of(rhead)
+                status = int(rhead[0].split()[1])
+                no_body = status in (204, 304) or 100 <= status < 200
+                rraw, _ = (b"", b"") if no_body else read_body(urf, rh, until_close=True)
+                client.sendall(b"".join(rhead) + b"\r\n" + rraw)
+                record[1] = now_ns()
+                if rh.get("connection", "").lower() == "close" or h.get("connection", "").lower() == "close":
+                    return
+        except OSError:
+            return
+        finally:
+            client.close()
+            if up is not None:
+                up.close()
+
+    def between(self, start, end):
+        """The exchanges that began in [start, end], their ends capped at `end` (the proxy
+        thread may note an end after the function, already answered, told the Runtime API:
+        it is waited for, briefly)."""
+        deadline = time.monotonic() + 0.5
+        while True:
+            with self.lock:
+                found = [r for r in self.records if start <= r[0] <= end]
+            if all(r[1] is not None for r in found) or time.monotonic() > deadline:
+                return [(s, min(e if e is not None else end, end), op) for s, e, op in found]
+            time.sleep(0.0001)
