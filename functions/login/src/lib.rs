@@ -8,7 +8,7 @@ use shared::auth::authenticate;
 use shared::config::Settings;
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::{issue_token, random_id};
-use shared::domain::Email;
+use shared::domain::{AccountId, Email};
 use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
 use shared::startup::Base;
 use shared::store::{Accounts, AttemptReservation, DynamoStore, LoginAttempts, Session, Sessions};
@@ -99,52 +99,35 @@ impl<S: Accounts + LoginAttempts + Sessions> App<S> {
             .account(&credentials.account)
             .await?
             .ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
-        self.open_session(
-            &call,
-            now,
-            |token, expires_at| {
-                json(
-                    StatusCode::OK,
-                    &LoginResponse {
-                        token,
-                        token_type: "Bearer",
-                        expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        account: AccountView {
-                            email: account.email.as_str(),
-                            name: &account.name,
-                            company: &account.company,
-                        },
-                    },
-                )
+        let (token, expires_at) = self.open_session(&call, &account.id).await?;
+        json(
+            StatusCode::OK,
+            &LoginResponse {
+                token: &token,
+                token_type: "Bearer",
+                expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                account: AccountView { email: account.email.as_str(), name: &account.name, company: &account.company },
             },
-            &account.id,
         )
-        .await
     }
 
-    /// Creates the caller's session and answers with its token.
-    async fn open_session(
-        &self,
-        call: &Call,
-        now: DateTime<Utc>,
-        answer: impl FnOnce(&str, DateTime<Utc>) -> Reply,
-        account: &shared::domain::AccountId,
-    ) -> Reply {
+    /// Creates the caller's session: its bearer token and when it expires.
+    async fn open_session(&self, call: &Call, account: &AccountId) -> Result<(String, DateTime<Utc>), ApiError> {
         let internal = |e: getrandom::Error| ApiError::Internal(e.to_string());
         let token = issue_token().map_err(internal)?;
-        let expires_at = now + Duration::hours(i64::from(self.settings.session_ttl_hours));
+        let expires_at = call.now + Duration::hours(i64::from(self.settings.session_ttl_hours));
         let session = Session {
-            digest: token.digest.clone(),
+            digest: token.digest,
             id: random_id().map_err(internal)?,
             account: account.clone(),
-            created_at: now,
+            created_at: call.now,
             expires_at,
             source_ip: call.caller.source_ip.clone(),
             user_agent: call.caller.user_agent.clone(),
         };
         self.store.create_session(&session).await?;
         tracing::info!("logged in");
-        answer(&token.secret, expires_at)
+        Ok((token.secret, expires_at))
     }
 }
 
