@@ -6,7 +6,7 @@
 #   3. cargo fmt --check, cargo clippy -D warnings, cargo test (against the emulators)
 #   4. scripts/fuzz.sh --short: schemathesis from openapi.yaml against the functions under
 #      `cargo lambda watch` (debug build), on the same emulators with a table of its own
-#   5. cfn-lint and sam validate --lint on template.yaml
+#   5. cfn-lint on template.yaml and waf.yaml (the web ACL's stack), sam validate --lint on template.yaml
 #   6. browser end-to-end tests of web/ (hook, see step_web_e2e)
 # Stops at the first failure; the emulators are stopped whatever happens.
 set -euo pipefail
@@ -115,7 +115,11 @@ need_template() {
   [[ -f "$ROOT/template.yaml" ]] || { echo "template.yaml not found in $ROOT" >&2; return 1; }
 }
 
-cfn_lint() { need_template && "$VENV_BIN/cfn-lint" template.yaml; }
+need_waf_template() {
+  [[ -f "$ROOT/waf.yaml" ]] || { echo "waf.yaml not found in $ROOT" >&2; return 1; }
+}
+
+cfn_lint() { need_template && need_waf_template && "$VENV_BIN/cfn-lint" template.yaml waf.yaml; }
 
 sam_validate() {
   # --lint runs offline; sam needs a region but no credentials for it.
@@ -178,7 +182,8 @@ step "emulators (DynamoDB Local, moto)" start_emulators
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo_test
+step "logs: no secret via runtime loop" "$VENV_BIN/python" "$ROOT/scripts/logs_test.py" --dynamodb-port "$DYNAMODB_PORT" --moto-port "$MOTO_PORT"
 step "fuzz --short (schemathesis)" fuzz_short
-step "cfn-lint template.yaml" cfn_lint
+step "cfn-lint template.yaml waf.yaml" cfn_lint
 step "sam validate --lint" sam_validate
 step_web_e2e

@@ -21,6 +21,12 @@ pub struct Settings {
     pub table_name: String,
     pub time_zone: Tz,
     pub session_ttl_hours: u32,
+    /// A session unused this long is dead.
+    pub session_idle_minutes: u32,
+    /// The value CloudFront sends in `X-Origin-Verify`: a request carrying it came through
+    /// the edge, whose `True-Client-IP` is then the client's address. Unset: trust only the
+    /// gateway's own source address.
+    pub origin_verify_secret: Option<String>,
 }
 
 /// Settings of the functions that send mail.
@@ -47,19 +53,11 @@ impl Settings {
                 reason: format!("{tz:?} is not an IANA time zone such as America/Mexico_City"),
             })?,
         };
-        let session_ttl_hours = match get("SESSION_TTL_HOURS").filter(|s| !s.trim().is_empty()) {
-            None => 12,
-            Some(h) => match h.trim().parse::<u32>() {
-                Ok(n) if (1..=24 * 30).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "SESSION_TTL_HOURS",
-                        reason: format!("{h:?} is not a number of hours between 1 and 720"),
-                    })
-                }
-            },
-        };
-        Ok(Settings { table_name, time_zone, session_ttl_hours })
+        // OWASP ASVS 3.3: a session lives at most 12 hours, and dies after a while unused.
+        let session_ttl_hours = number(&get, "SESSION_TTL_HOURS", 12, 1..=12, "hours")?;
+        let session_idle_minutes = number(&get, "SESSION_IDLE_MINUTES", 30, 5..=720, "minutes")?;
+        let origin_verify_secret = get("ORIGIN_VERIFY_SECRET").filter(|s| !s.trim().is_empty());
+        Ok(Settings { table_name, time_zone, session_ttl_hours, session_idle_minutes, origin_verify_secret })
     }
 
     /// Today in the vendor's time zone: statuses and activation dates use it.
@@ -90,6 +88,24 @@ impl MailSettings {
     }
 }
 
+/// An optional whole-number setting within `range`, `default` when unset.
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    unit: &str,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = get(name).filter(|s| !s.trim().is_empty()) else { return Ok(default) };
+    match raw.trim().parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?} is not a number of {unit} between {} and {}", range.start(), range.end()),
+        }),
+    }
+}
+
 fn required(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name))
 }
@@ -115,7 +131,11 @@ mod tests {
     #[test]
     fn defaults_and_required() {
         let s = Settings::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
-        assert_eq!(s.session_ttl_hours, 12);
+        assert_eq!((s.session_ttl_hours, s.session_idle_minutes), (12, 30));
+        for (name, bad) in [("SESSION_TTL_HOURS", "13"), ("SESSION_TTL_HOURS", "0"), ("SESSION_IDLE_MINUTES", "x")] {
+            let err = Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), (name, bad)])).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: n, .. } if n == name), "{name}={bad}: {err}");
+        }
         assert_eq!(s.time_zone, chrono_tz::America::Mexico_City);
         assert_eq!(Settings::from_lookup(lookup(&[])).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
         assert_eq!(

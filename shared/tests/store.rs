@@ -17,9 +17,10 @@ use shared::domain::{
 use shared::mail::Mail;
 use shared::outbox::PendingMail;
 use shared::store::{
-    keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, LoginAttempts,
-    Logins, MailOutbox, PasswordResets, ResetToken, SerialValidation, SerialWriter, Session, Sessions, StoreError,
-    SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter, LOCK_MINUTES, MAX_FAILED_LOGINS,
+    keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, KnownDevice,
+    LoginAttempts, LoginClient, LoginFacts, Logins, MailOutbox, PasswordResets, ResetToken, SerialValidation,
+    SerialWriter, Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter,
+    LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{hasher, TestEnv};
 
@@ -98,18 +99,13 @@ async fn new_session(env: &TestEnv, account: &AccountId, expires_at: DateTime<Ut
         account: account.clone(),
         created_at: Utc::now(),
         expires_at: whole_seconds(expires_at),
+        last_used_at: Utc::now(),
+        password_epoch: 0,
         source_ip: "203.0.113.10".into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) PortalTest/1.0".into(),
     };
     env.store.create_session(&session).await.unwrap();
     session
-}
-
-fn granted(r: AttemptReservation) -> Credentials {
-    match r {
-        AttemptReservation::Granted(credentials) => credentials,
-        other => panic!("expected the attempt to be granted, got {other:?}"),
-    }
 }
 
 async fn credentials(env: &TestEnv, email: &Email) -> Credentials {
@@ -217,7 +213,7 @@ async fn credentials_are_read_by_email_in_one_call_and_an_unknown_email_is_none(
     assert_eq!(found.account, added.id, "the login points at the account");
     assert_eq!(found.email, email);
     assert!(hasher().verify(PASSWORD, &found.password_hash));
-    assert_eq!((found.failed_logins, found.locked_until), (0, None));
+    assert_eq!(found.password_epoch, 0);
     // The e-mail as typed: trimmed and case-folded by Email::parse, the same login.
     let typed = Email::parse(&format!("  {}  ", email.as_str().to_uppercase())).unwrap();
     assert_eq!(env.store.credentials(&typed).await.unwrap(), Some(found));
@@ -226,37 +222,74 @@ async fn credentials_are_read_by_email_in_one_call_and_an_unknown_email_is_none(
 
 // ------------------------------------------------------------------ login attempts
 
-#[tokio::test]
-async fn a_login_attempt_for_an_unknown_email_is_no_account_and_creates_nothing() {
-    let env = TestEnv::new().await;
-    let email = env.email("nobody");
-    let r = env.store.reserve_login_attempt(&email, Utc::now()).await.unwrap();
-    assert_eq!(r, AttemptReservation::NoAccount);
-    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "no login item appeared");
-    env.store.login_failed(&email, Utc::now()).await.unwrap();
-    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "login_failed created nothing either");
+fn from(ip: &str) -> LoginClient {
+    LoginClient::Address(ip.into())
+}
+
+async fn reserve(env: &TestEnv, email: &Email, client: &LoginClient, at: DateTime<Utc>) -> AttemptReservation {
+    env.store.reserve_login_attempt(email, client, at).await.unwrap()
 }
 
 #[tokio::test]
-async fn five_attempts_are_granted_then_the_account_is_locked() {
+async fn login_facts_are_one_read_and_the_same_shape_for_an_unknown_email() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
     let added = env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
+    let before = env.calls.now();
+    let facts = env.store.login_facts(&email, None, now).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one BatchGetItem");
+    let credentials = facts.credentials.expect("the login's credentials");
+    assert_eq!((credentials.account, facts.failures_this_hour, facts.known_device), (added.id, 0, false));
+    assert!(hasher().verify(PASSWORD, &credentials.password_hash), "with the hash to check");
+
+    let nobody = env.email("nobody");
+    let before = env.calls.now();
+    let facts = env.store.login_facts(&nobody, Some(&TokenDigest::of("a device")), now).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "the same one read");
+    assert_eq!(facts, LoginFacts { credentials: None, failures_this_hour: 0, known_device: false });
+}
+
+#[tokio::test]
+async fn five_attempts_per_client_then_that_client_only_is_locked_for_fifteen_minutes() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    env.add_account(&email, PASSWORD, COMPANY).await;
+    let (attacker, owner) = (from("198.51.100.7"), from("203.0.113.10"));
+    let t0 = Utc::now();
     for n in 1..=MAX_FAILED_LOGINS {
         let before = env.calls.now();
-        let credentials = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
+        assert_eq!(reserve(&env, &email, &attacker, t0).await, AttemptReservation::Granted, "attempt {n}");
         assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem per attempt");
-        assert_eq!(credentials.email, email, "the reservation returns the login's credentials");
-        assert_eq!(credentials.account, added.id, "and the account they log in to");
-        assert!(hasher().verify(PASSWORD, &credentials.password_hash), "with the hash to check");
-        assert_eq!(credentials.failed_logins, n, "attempt {n} is counted before the password is checked");
     }
-    // The company is on the profile the credentials point at.
-    let account = env.store.account(&added.id).await.unwrap().unwrap();
-    assert_eq!(account.company, COMPANY);
-    let sixth = env.store.reserve_login_attempt(&email, now).await.unwrap();
-    assert_eq!(sixth, AttemptReservation::Locked(now + Duration::minutes(LOCK_MINUTES)));
+    let until = t0 + Duration::minutes(LOCK_MINUTES);
+    for later in [Duration::seconds(1), Duration::minutes(14)] {
+        assert_eq!(reserve(&env, &email, &attacker, t0 + later).await, AttemptReservation::Locked(until), "{later}");
+    }
+    assert_eq!(reserve(&env, &email, &owner, t0).await, AttemptReservation::Granted, "another address is not locked");
+    let device = LoginClient::Device(TokenDigest::of("a known device"));
+    assert_eq!(reserve(&env, &email, &device, t0).await, AttemptReservation::Granted, "nor a device");
+    assert_eq!(
+        reserve(&env, &email, &attacker, until + Duration::seconds(1)).await,
+        AttemptReservation::Granted,
+        "after the lock the count starts again"
+    );
+    let counted = env.raw(&keys::login_client(&email, &attacker)).await.unwrap();
+    assert_eq!(counted["failures"], AttributeValue::N("1".into()));
+}
+
+#[tokio::test]
+async fn an_unknown_email_is_counted_and_locked_exactly_alike_and_gets_no_login() {
+    let env = TestEnv::new().await;
+    let email = env.email("nobody");
+    let attacker = from("198.51.100.7");
+    let now = Utc::now();
+    for _ in 0..MAX_FAILED_LOGINS {
+        assert_eq!(reserve(&env, &email, &attacker, now).await, AttemptReservation::Granted);
+    }
+    assert!(matches!(reserve(&env, &email, &attacker, now).await, AttemptReservation::Locked(_)));
+    assert_eq!(env.store.count_failed_login(&email, now).await.unwrap(), 1);
+    assert!(env.raw(&keys::login_item(&email)).await.is_none(), "no login item appeared");
 }
 
 #[tokio::test]
@@ -268,96 +301,76 @@ async fn parallel_attempts_cannot_get_past_the_limit() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (store, email) = (env.store.clone(), email.clone());
-        tasks.spawn(async move { store.reserve_login_attempt(&email, now).await });
+        tasks.spawn(async move { store.reserve_login_attempt(&email, &from("198.51.100.7"), now).await });
     }
     let results: Vec<_> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
-    let granted = results.iter().filter(|r| matches!(r, AttemptReservation::Granted(_))).count();
+    let granted = results.iter().filter(|r| **r == AttemptReservation::Granted).count();
     let locked = results.iter().filter(|r| matches!(r, AttemptReservation::Locked(_))).count();
     assert_eq!((granted, locked), (MAX_FAILED_LOGINS as usize, 12 - MAX_FAILED_LOGINS as usize), "{results:?}");
 }
 
 #[tokio::test]
-async fn login_failed_locks_only_at_the_limit_and_for_fifteen_minutes() {
+async fn failures_are_counted_per_clock_hour_from_every_client() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
     env.add_account(&email, PASSWORD, COMPANY).await;
-    let t0 = Utc::now();
-    for n in 1..MAX_FAILED_LOGINS {
-        granted(env.store.reserve_login_attempt(&email, t0).await.unwrap());
-        env.store.login_failed(&email, t0).await.unwrap();
-        let login = credentials(&env, &email).await;
-        assert_eq!(login.locked_until, None, "no lock after {n} failures");
-        assert_eq!(login.failed_logins, n);
+    let hour: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
+    for n in 1..=3 {
+        let before = env.calls.now();
+        assert_eq!(env.store.count_failed_login(&email, hour + Duration::minutes(n * 10)).await.unwrap(), n as u32);
+        assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     }
-    granted(env.store.reserve_login_attempt(&email, t0).await.unwrap());
-    let before = env.calls.now();
-    env.store.login_failed(&email, t0).await.unwrap();
-    assert_eq!(env.calls.since(before).calls, 1);
-    let until = t0 + Duration::minutes(LOCK_MINUTES);
-    let login = credentials(&env, &email).await;
-    assert_eq!(login.locked_until, Some(until), "the fifth failure locks for {LOCK_MINUTES} minutes");
-
-    for later in [Duration::seconds(1), Duration::minutes(14)] {
-        assert_eq!(
-            env.store.reserve_login_attempt(&email, t0 + later).await.unwrap(),
-            AttemptReservation::Locked(until),
-            "still locked {later} after"
-        );
-    }
-    let after = granted(env.store.reserve_login_attempt(&email, until + Duration::seconds(1)).await.unwrap());
-    assert_eq!(after.failed_logins, 1, "after the lock the count starts again");
+    let facts = env.store.login_facts(&email, None, hour + Duration::minutes(59)).await.unwrap();
+    assert_eq!(facts.failures_this_hour, 3);
+    let next = env.store.login_facts(&email, None, hour + Duration::minutes(61)).await.unwrap();
+    assert_eq!(next.failures_this_hour, 0, "a new hour starts at zero");
 }
 
 #[tokio::test]
-async fn attempts_that_never_report_back_lock_for_fifteen_minutes_not_forever() {
+async fn a_success_restarts_the_clients_count_and_remembers_the_device_for_its_email_only() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
-    let t0 = Utc::now();
-    for _ in 0..MAX_FAILED_LOGINS {
-        granted(env.store.reserve_login_attempt(&email, t0).await.unwrap());
-    }
-    let later = t0 + Duration::minutes(LOCK_MINUTES) + Duration::minutes(1);
-    let r = env.store.reserve_login_attempt(&email, later).await.unwrap();
-    assert!(matches!(r, AttemptReservation::Granted(_)), "still locked {LOCK_MINUTES}+1 minutes later: {r:?}");
-}
-
-#[tokio::test]
-async fn login_succeeded_starts_the_count_again() {
-    let env = TestEnv::new().await;
-    let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let client = from("203.0.113.10");
     let now = Utc::now();
     for _ in 1..MAX_FAILED_LOGINS {
-        granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
-        env.store.login_failed(&email, now).await.unwrap();
+        reserve(&env, &email, &client, now).await;
     }
-    granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
+    let device = issue_token().unwrap();
+    let known = KnownDevice {
+        digest: device.digest.clone(),
+        email: email.clone(),
+        account: ana.id.clone(),
+        expires_at: whole_seconds(now + Duration::days(365)),
+    };
     let before = env.calls.now();
-    env.store.login_succeeded(&email).await.unwrap();
-    assert_eq!(env.calls.since(before).calls, 1);
-    let login = credentials(&env, &email).await;
-    assert_eq!((login.failed_logins, login.locked_until), (0, None));
+    env.store.login_succeeded(&email, &client, Some(&known)).await.unwrap();
+    assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
     for n in 1..=MAX_FAILED_LOGINS {
-        let login = granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
-        assert_eq!(login.failed_logins, n, "five fresh attempts after a success");
+        assert_eq!(reserve(&env, &email, &client, now).await, AttemptReservation::Granted, "fresh attempt {n}");
     }
+    let facts = env.store.login_facts(&email, Some(&device.digest), now).await.unwrap();
+    assert!(facts.known_device, "the device is known for its e-mail");
+    let luis = env.email("luis");
+    assert!(!env.store.login_facts(&luis, Some(&device.digest), now).await.unwrap().known_device, "not for another");
+    let later = known.expires_at + Duration::seconds(1);
+    assert!(!env.store.login_facts(&email, Some(&device.digest), later).await.unwrap().known_device, "expired");
 }
 
 // ------------------------------------------------------------------ sessions
 
 #[tokio::test]
-async fn a_session_is_created_in_one_call_and_found_by_its_digest_in_one_call() {
+async fn a_session_is_created_in_one_call_and_found_with_its_account_in_one_call() {
     let env = TestEnv::new().await;
-    let ana = new_account_id();
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await.id;
     let now = Utc::now();
     let before = env.calls.now();
     let session = new_session(&env, &ana, now + Duration::hours(12)).await;
     assert_eq!(env.calls.since(before).calls, 1, "session and pointer in one TransactWriteItems");
 
     let before = env.calls.now();
-    let found = env.store.session(&session.digest, now).await.unwrap();
-    assert_eq!(env.calls.since(before).calls, 1, "session check is one GetItem");
+    let found = env.live(&session.account, &session.digest, now).await;
+    assert_eq!(env.calls.since(before).calls, 1, "session check is one BatchGetItem (session and account)");
     assert_eq!(found, Some(session.clone()));
     assert!(env.raw(&keys::session(&session.digest)).await.is_some());
     let pointer_key = keys::session_pointer(&ana, &session.id);
@@ -368,37 +381,37 @@ async fn a_session_is_created_in_one_call_and_found_by_its_digest_in_one_call() 
         "the pointer's key holds the session id, not the digest: {pointer_key:?}"
     );
     let unknown = TokenDigest::of("a token nobody was given");
-    assert_eq!(env.store.session(&unknown, now).await.unwrap(), None);
+    assert_eq!(env.live(&session.account, &unknown, now).await, None);
 }
 
 #[tokio::test]
 async fn an_expired_session_is_none_although_its_item_is_still_there() {
     let env = TestEnv::new().await;
-    let ana = new_account_id();
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await.id;
     let now = Utc::now();
     let session = new_session(&env, &ana, now + Duration::hours(1)).await;
     let later = session.expires_at + Duration::seconds(1);
-    assert_eq!(env.store.session(&session.digest, later).await.unwrap(), None);
+    assert_eq!(env.live(&session.account, &session.digest, later).await, None);
     let item = env.raw(&keys::session(&session.digest)).await;
     assert!(item.is_some(), "the item is still in the table (TTL deletes lazily)");
 
     let expired = new_session(&env, &ana, now - Duration::minutes(1)).await;
-    assert_eq!(env.store.session(&expired.digest, now).await.unwrap(), None);
+    assert_eq!(env.live(&expired.account, &expired.digest, now).await, None);
 }
 
 #[tokio::test]
 async fn revoking_a_session_removes_it_and_its_account_pointer_only() {
     let env = TestEnv::new().await;
-    let ana = new_account_id();
+    let ana = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await.id;
     let now = Utc::now();
     let session = new_session(&env, &ana, now + Duration::hours(1)).await;
     let other = new_session(&env, &ana, now + Duration::hours(1)).await;
 
     env.store.revoke_session(&session).await.unwrap();
-    assert_eq!(env.store.session(&session.digest, now).await.unwrap(), None);
+    assert_eq!(env.live(&session.account, &session.digest, now).await, None);
     assert!(env.raw(&keys::session(&session.digest)).await.is_none());
     assert!(env.raw(&keys::session_pointer(&ana, &session.id)).await.is_none());
-    assert_eq!(env.store.session(&other.digest, now).await.unwrap(), Some(other.clone()), "other sessions stay");
+    assert_eq!(env.live(&other.account, &other.digest, now).await, Some(other.clone()), "other sessions stay");
     assert!(env.raw(&keys::session_pointer(&ana, &other.id)).await.is_some(), "with their pointers");
 }
 
@@ -472,14 +485,16 @@ async fn a_reset_token_is_stored_by_digest_and_read_back() {
     assert_eq!(env.store.reset_token(&TokenDigest::of("unknown")).await.unwrap(), None);
 }
 
+/// An account whose login is locked for one client address, with failures counted.
 async fn locked_account(env: &TestEnv, email: &Email) -> Account {
     let account = env.add_account(email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     for _ in 0..MAX_FAILED_LOGINS {
-        granted(env.store.reserve_login_attempt(email, now).await.unwrap());
-        env.store.login_failed(email, now).await.unwrap();
+        reserve(env, email, &from("198.51.100.7"), now).await;
+        env.store.count_failed_login(email, now).await.unwrap();
     }
-    assert!(credentials(env, email).await.locked_at(now).is_some(), "set-up: the login is locked");
+    let locked = reserve(env, email, &from("198.51.100.7"), now).await;
+    assert!(matches!(locked, AttemptReservation::Locked(_)), "set-up: the login is locked for that client");
     account
 }
 
@@ -502,7 +517,7 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     let env = TestEnv::new().await;
     let email = env.email("ana");
     let ana = locked_account(&env, &email).await;
-    let luis = new_account_id();
+    let luis = env.add_account(&env.email("luis"), PASSWORD, COMPANY).await.id;
     let now = Utc::now();
     let mut sessions = Vec::new();
     for _ in 0..3 {
@@ -514,7 +529,11 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
 
     let before = env.calls.now();
     env.store.complete_reset(&token, &new_hash, now).await.unwrap();
-    assert_eq!(env.calls.since(before).calls, 2, "Query session pointers, then one TransactWriteItems");
+    assert_eq!(
+        env.calls.since(before).calls,
+        3,
+        "Query session pointers, Query the e-mail's lockout counts, then one TransactWriteItems"
+    );
 
     let spent = env.store.reset_token(&token.digest).await.unwrap().unwrap();
     assert!(spent.used, "the token is spent");
@@ -522,24 +541,54 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     assert_eq!(login.password_hash, new_hash);
     assert!(hasher().verify("Nueva-clave-2026", &login.password_hash));
     assert!(!hasher().verify(PASSWORD, &login.password_hash));
-    assert_eq!((login.failed_logins, login.locked_until), (0, None), "the lock is cleared");
+    assert_eq!(login.password_epoch, 1, "the password epoch moved on");
+    assert!(raw_sort_keys(&env, &keys::login_client(&email, &from("x")).pk).await.is_empty(), "the locks are cleared");
     for s in &sessions {
-        assert_eq!(env.store.session(&s.digest, now).await.unwrap(), None, "every session is revoked");
+        assert_eq!(env.live(&s.account, &s.digest, now).await, None, "every session is revoked");
         assert!(env.raw(&keys::session_pointer(&ana.id, &s.id)).await.is_none(), "and its pointer");
     }
     let left = raw_sort_keys(&env, &keys::profile(&ana.id).pk).await;
     assert_eq!(left, vec![keys::profile(&ana.id).sk], "no session pointer left in the account: {left:?}");
     assert_eq!(
-        env.store.session(&luis_session.digest, now).await.unwrap(),
+        env.live(&luis_session.account, &luis_session.digest, now).await,
         Some(luis_session),
         "other accounts untouched"
     );
-    granted(env.store.reserve_login_attempt(&email, now).await.unwrap());
+    assert_eq!(reserve(&env, &email, &from("198.51.100.7"), now).await, AttemptReservation::Granted);
 
     let other_hash = hasher().hash("Otra-clave-2026").unwrap();
     let again = env.store.complete_reset(&token, &other_hash, now).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a spent token cannot be used again: {again:?}");
     assert_eq!(credentials(&env, &email).await.password_hash, new_hash, "the second attempt changed nothing");
+}
+
+#[tokio::test]
+async fn a_session_lives_only_for_the_password_epoch_it_was_made_with() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let now = Utc::now();
+    let before_reset = new_session(&env, &ana.id, now + Duration::hours(12)).await;
+    let kept = env.raw(&keys::session(&before_reset.digest)).await.expect("the session item");
+    let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
+    env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await.unwrap();
+
+    // A session item a reset did not delete (as a race would leave it) opens nothing.
+    uncounted(&env).put_item().table_name(env.store.table()).set_item(Some(kept)).send().await.unwrap();
+    assert!(env.raw(&keys::session(&before_reset.digest)).await.is_some(), "the item is back");
+    assert_eq!(env.live(&ana.id, &before_reset.digest, now).await, None, "dead by its epoch");
+
+    // A login that read the old password before the reset cannot create its session after.
+    let mut late = before_reset.clone();
+    late.digest = issue_token().unwrap().digest;
+    late.id = random_id().unwrap();
+    let refused = env.store.create_session(&late).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(env.raw(&keys::session(&late.digest)).await.is_none(), "nothing written");
+    // One made with the new epoch lives.
+    late.password_epoch = 1;
+    env.store.create_session(&late).await.unwrap();
+    assert!(env.live(&ana.id, &late.digest, now).await.is_some());
 }
 
 #[tokio::test]
@@ -555,7 +604,7 @@ async fn complete_reset_revokes_sessions_beyond_one_transaction() {
     let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
     env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await.unwrap();
     for s in &sessions {
-        assert_eq!(env.store.session(&s.digest, now).await.unwrap(), None);
+        assert_eq!(env.live(&s.account, &s.digest, now).await, None);
     }
     let left = raw_sort_keys(&env, &keys::profile(&ana.id).pk).await;
     assert_eq!(left, vec![keys::profile(&ana.id).sk], "only the profile is left");
@@ -572,7 +621,7 @@ async fn an_expired_reset_token_cannot_complete_and_changes_nothing() {
     let result = env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     assert!(hasher().verify(PASSWORD, &credentials(&env, &email).await.password_hash), "the password is unchanged");
-    assert_eq!(env.store.session(&session.digest, now).await.unwrap(), Some(session));
+    assert_eq!(env.live(&session.account, &session.digest, now).await, Some(session));
     assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used);
 }
 
@@ -601,7 +650,7 @@ async fn a_reset_token_is_dead_once_its_email_no_longer_logs_in_to_its_account()
     assert_eq!(login.account, bea.id);
     assert!(hasher().verify("Otra-clave-2026", &login.password_hash), "the other account's password is unchanged");
     assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used, "the token is not spent");
-    assert_eq!(env.store.session(&session.digest, now).await.unwrap(), Some(session), "nothing was revoked");
+    assert_eq!(env.live(&session.account, &session.digest, now).await, Some(session), "nothing was revoked");
 }
 
 // ------------------------------------------------------------------ subscriptions
@@ -978,7 +1027,7 @@ async fn add_account_writes_the_profile_and_the_login_in_one_call() {
     assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
     assert_eq!(env.store.account(&account.id).await.unwrap(), Some(account.clone()));
     let login = credentials(&env, &email).await;
-    assert_eq!((login.account, login.password_hash, login.failed_logins), (account.id, hash, 0));
+    assert_eq!((login.account, login.password_hash, login.password_epoch), (account.id, hash, 0));
 }
 
 #[tokio::test]
@@ -1182,12 +1231,13 @@ async fn a_store_at_a_closed_port_is_unavailable_within_seconds() {
     let (terms, mail, digest) = (terms_record(Utc::now()), mail_for(&up, &email, Utc::now()), TokenDigest::of("x"));
 
     // Side by side: each is timed on its own.
+    let client = from("198.51.100.7");
     let (account, credentials, subscriptions, session, reserve, activate, add, commit) = tokio::join!(
         timed(store.account(&id)),
         timed(store.credentials(&email)),
         timed(store.subscriptions(&id)),
-        timed(store.session(&digest, Utc::now())),
-        timed(store.reserve_login_attempt(&email, Utc::now())),
+        timed(store.session(&id, &digest)),
+        timed(store.reserve_login_attempt(&email, &client, Utc::now())),
         timed(store.activate(&sub, env.today())),
         timed(store.add_subscription(&sub)),
         timed(store.commit_upgrade(&up, &terms, &mail)),

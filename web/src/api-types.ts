@@ -15,9 +15,22 @@ export interface paths {
         /**
          * Log in with e-mail and password
          * @description The e-mail is trimmed and compared case-insensitively. An unknown e-mail and a wrong
-         *     password get the same answer after the same work. Five consecutive failures lock the
-         *     account for 15 minutes (even the right password then gets 429); a success resets the
-         *     count.
+         *     password get the same answer after the same work.
+         *
+         *     **Locks.** Failed logins are counted per account and client address: five
+         *     consecutive failures for an account from one address lock that account for that
+         *     address for 15 minutes (even the right password from there then gets 429); a
+         *     success from there resets the count. Other addresses are not locked by them.
+         *     Besides, an account has a ceiling of 100 failed logins an hour, from any address:
+         *     past it, only logins from a known device of the account (below) are tried, the
+         *     others get 429 until the hour's count falls under the ceiling.
+         *
+         *     **Known devices.** A successful login answers a `device_token`, which marks the
+         *     browser (or program) as a device that logged in to this account successfully. The
+         *     client keeps it per e-mail and sends it as `device_token` with later logins for
+         *     that e-mail. It is not a session and grants nothing by itself: it only lets its
+         *     holder past the account-wide ceiling. A token that is unknown, expired or of another
+         *     account is ignored (the login goes on as from an unknown device).
          */
         post: operations["login"];
         delete?: never;
@@ -81,8 +94,10 @@ export interface paths {
         /**
          * Set a new password with the mailed token
          * @description Replaces the password, revokes every session of the account, clears the lock and
-         *     spends the token. The new password must have 10 to 128 characters and differ from
-         *     the account's e-mail (422 `weak_password` otherwise; the token is not spent then).
+         *     spends the token. The new password (OWASP ASVS level 2) must have 12 to 128
+         *     characters, differ from the account's e-mail and not be a common or easily guessed
+         *     password, which a strength estimator refuses (422 `weak_password` otherwise, its
+         *     `detail` saying which rule; the token is not spent then).
          */
         post: operations["confirmPasswordReset"];
         delete?: never;
@@ -174,7 +189,7 @@ export interface components {
             /** @description A sentence for people. */
             detail: string;
             /** @enum {string} */
-            code: "invalid_request" | "payload_too_large" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "unavailable" | "internal_error";
+            code: "invalid_request" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "unavailable" | "internal_error";
             /** @description With `terms_not_accepted`: the version of the current terms. */
             terms_version?: string;
         };
@@ -183,14 +198,29 @@ export interface components {
             email: string;
             /** @example Contrasena-2026 */
             password: string;
+            /**
+             * @description Optional: the `device_token` of an earlier successful login for this e-mail, kept
+             *     by the client. Lets the login past the account-wide ceiling of failures; an
+             *     unknown, expired or other account's token is ignored.
+             */
+            device_token?: string;
         };
         LoginResponse: {
             /** @description 256 random bits, base64url (43 characters). */
             token: string;
             /** @constant */
             token_type: "Bearer";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The session's latest end; 30 minutes without use end it sooner.
+             */
             expires_at: string;
+            /**
+             * @description Marks this client as a known device of the account: keep it per e-mail and send it
+             *     as `device_token` with later logins for that e-mail. Not a session: it grants
+             *     nothing by itself, and losing it only matters while the account is under attack.
+             */
+            device_token: string;
             account: {
                 email: string;
                 name: string;
@@ -204,7 +234,11 @@ export interface components {
         PasswordResetConfirmRequest: {
             /** @description The token of the mailed link. */
             token: string;
-            /** @description 10 to 128 characters, not the e-mail. */
+            /**
+             * @description 12 to 128 characters, not the e-mail, not a common or easily guessed password.
+             *     A password that breaks one of these rules, a too short one included, is 422
+             *     `weak_password`, not 400.
+             */
             new_password: string;
         };
         Accepted: {
@@ -333,7 +367,7 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthorized`: the bearer token is missing, unknown, expired or revoked. */
+        /** @description `unauthorized`: the bearer token is missing, unknown, expired (30 minutes unused, or past `expires_at`) or revoked. */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -398,7 +432,26 @@ export interface components {
                 };
             };
         };
-        /** @description `account_locked`: 5 consecutive failed logins; locked for 15 minutes from the last one. */
+        /** @description `unsupported_media_type`: the body is not empty and its `Content-Type` is missing or not `application/json` (with or without `; charset=...`). */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 415;
+                    /** @enum {unknown} */
+                    code?: "unsupported_media_type";
+                };
+            };
+        };
+        /**
+         * @description `account_locked`: too many failed logins for this account from this device or
+         *     network: 5 consecutive ones from this client address (locked for 15 minutes from the
+         *     last one), or the account's 100 an hour from anywhere, which only a known
+         *     `device_token` passes. Never says whether the password was right.
+         */
         AccountLocked: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -498,6 +551,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["AccountLocked"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -548,6 +602,7 @@ export interface operations {
             };
             400: components["responses"]["InvalidRequest"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -590,7 +645,8 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
-            /** @description The new password is under 10 or over 128 characters, or equals the e-mail. */
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The new password is under 12 or over 128 characters, equals the e-mail, or is common or easily guessed; `detail` says which. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -722,6 +778,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `accept_terms` is not `true`, or `terms_version` is not the current terms (named in `terms_version`). */
             422: {
                 headers: {
@@ -799,6 +856,7 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

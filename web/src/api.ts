@@ -46,6 +46,7 @@ export type ProblemCode = Problem['code'];
 export const PROBLEM_CODES = [
   'invalid_request',
   'payload_too_large',
+  'unsupported_media_type',
   'method_not_allowed',
   'invalid_token',
   'invalid_credentials',

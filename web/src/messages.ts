@@ -11,11 +11,13 @@ export interface ErrorLike {
   retryAfter?: number | null;
 }
 
-export const SESSION_EXPIRED = 'Tu sesión expiró. Inicia sesión de nuevo.';
+/** A 401 on a signed-in call: the session ended (30 minutes idle, 12 hours, or logout). */
+export const SESSION_EXPIRED = 'Tu sesión expiró o se cerró por inactividad. Inicia sesión de nuevo.';
 export const RESET_REQUESTED =
   'Si la cuenta existe, te enviamos un correo con un enlace para restablecer tu contraseña. El enlace vence en 30 minutos.';
+/** Shown before the customer types; the same rules as `PASSWORD_MIN`/`PASSWORD_MAX` of validate.ts. */
 export const PASSWORD_RULE =
-  'Tu nueva contraseña debe tener entre 10 y 128 caracteres y no puede ser igual a tu correo electrónico.';
+  'Tu nueva contraseña debe tener entre 12 y 128 caracteres, no puede ser igual a tu correo electrónico y no puede ser una contraseña común o fácil de adivinar. Te recomendamos una frase de varias palabras.';
 export const PASSWORD_MISMATCH = 'Las contraseñas no coinciden. Escríbela igual en los dos campos.';
 export const PASSWORD_CHANGED =
   'Tu contraseña se cambió. Ya puedes iniciar sesión con tu nueva contraseña.';
@@ -41,6 +43,9 @@ const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = 
   invalid_request: (_e, ctx) => INVALID_REQUEST[ctx ?? 'subscriptions'],
   payload_too_large: () =>
     'Lo que escribiste es demasiado largo. Revísalo e intenta de nuevo.',
+  // The page always sends JSON: seeing this means a bug or something in between.
+  unsupported_media_type: () =>
+    'El servidor no pudo leer la solicitud. Recarga la página e intenta de nuevo.',
   method_not_allowed: () =>
     'Esta operación no está disponible. Recarga la página e intenta de nuevo.',
   invalid_token: () =>
@@ -61,12 +66,13 @@ const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = 
   not_active: () => 'Este número de serie ya está inactivo y no puede actualizarse.',
   terms_not_accepted: () =>
     'Para actualizar debes aceptar los términos y condiciones vigentes. Cierra esta ventana, recarga la página y vuelve a intentarlo.',
+  // The length is checked before sending, so the server's refusal is mostly a guessable
+  // password (or the e-mail itself).
   weak_password: () =>
-    'Esa contraseña no es válida: debe tener entre 10 y 128 caracteres y no puede ser igual a tu correo electrónico.',
+    'Esa contraseña es demasiado común o fácil de adivinar, o es igual a tu correo electrónico. Elige otra, por ejemplo una frase de varias palabras.',
+  // Counted per account and device or network: other devices may still sign in.
   account_locked: (e) =>
-    typeof e.retryAfter === 'number' && e.retryAfter > 0
-      ? `Tu cuenta está bloqueada por ${formatDuration(e.retryAfter)} por varios intentos fallidos. Espera ese tiempo o restablece tu contraseña con «¿Olvidaste tu contraseña?».`
-      : 'Tu cuenta está bloqueada temporalmente por varios intentos fallidos. Espera unos minutos o restablece tu contraseña con «¿Olvidaste tu contraseña?».',
+    `Demasiados intentos fallidos desde este dispositivo o esta red. Podrás intentarlo de nuevo en ${inWords(e.retryAfter, 'unos minutos')}. Si no recuerdas tu contraseña, restablécela con «¿Olvidaste tu contraseña?».`,
   unavailable: (e) =>
     `El servicio no está disponible en este momento. Intenta de nuevo en ${inWords(e.retryAfter, 'unos minutos')}.`,
   internal_error: () => SERVER_ERROR,

@@ -1,7 +1,7 @@
 // Checks the page makes before sending a form (the server checks again).
 import { PASSWORD_MISMATCH } from './messages.ts';
 
-export const PASSWORD_MIN = 10;
+export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
 /** Length in characters (code points), not UTF-16 units. */

@@ -42,6 +42,7 @@ test('login posts JSON to <base>/login', async () => {
       token: 't0k',
       token_type: 'Bearer',
       expires_at: '2026-01-01T12:00:00Z',
+      device_token: 'dev-1',
       account: { email: 'ana@example.com', name: 'Ana Ruiz', company: 'Comercial Ruiz SA de CV' },
     }),
   );
@@ -53,6 +54,26 @@ test('login posts JSON to <base>/login', async () => {
   assert.equal(calls[0]!.headers['Content-Type'], 'application/json');
   assert.deepEqual(JSON.parse(calls[0]!.body!), { email: 'ana@example.com', password: 'pw' });
   assert.equal(calls[0]!.headers.Authorization, undefined);
+});
+
+test('login sends the device token when it has one', async () => {
+  const { calls, fetchImpl } = fakeFetch(() =>
+    json(200, {
+      token: 't0k',
+      token_type: 'Bearer',
+      expires_at: '2026-01-01T12:00:00Z',
+      device_token: 'dev-2',
+      account: { email: 'ana@example.com', name: 'Ana Ruiz', company: 'Comercial Ruiz SA de CV' },
+    }),
+  );
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  const res = await api.login({ email: 'ana@example.com', password: 'pw', device_token: 'dev-1' });
+  assert.equal(res.device_token, 'dev-2');
+  assert.deepEqual(JSON.parse(calls[0]!.body!), {
+    email: 'ana@example.com',
+    password: 'pw',
+    device_token: 'dev-1',
+  });
 });
 
 test('routes, bearer and query string', async () => {

@@ -30,15 +30,35 @@ test('the login sentences', () => {
     errorSentence({ code: 'invalid_credentials', status: 401 }, 'login'),
     'El correo electrónico o la contraseña no son correctos.',
   );
+  // The lock is of this device or network, not of the whole account.
   const locked = errorSentence({ code: 'account_locked', status: 429, retryAfter: 900 }, 'login');
-  assert.match(locked, /^Tu cuenta está bloqueada por 15 minutos/);
+  assert.match(
+    locked,
+    /^Demasiados intentos fallidos desde este dispositivo o esta red\. Podrás intentarlo de nuevo en 15 minutos\./,
+  );
+  assert.doesNotMatch(locked, /cuenta está bloqueada/);
   const lockedNoHeader = errorSentence({ code: 'account_locked', status: 429, retryAfter: null });
-  assert.match(lockedNoHeader, /^Tu cuenta está bloqueada temporalmente/);
+  assert.match(lockedNoHeader, /Podrás intentarlo de nuevo en unos minutos\./);
 });
 
-test('an expired session says so', () => {
+test('an expired session says so, idleness included', () => {
   assert.equal(errorSentence({ code: 'unauthorized', status: 401 }), SESSION_EXPIRED);
-  assert.equal(SESSION_EXPIRED, 'Tu sesión expiró. Inicia sesión de nuevo.');
+  assert.equal(SESSION_EXPIRED, 'Tu sesión expiró o se cerró por inactividad. Inicia sesión de nuevo.');
+  assert.match(SESSION_EXPIRED, /inactividad/);
+});
+
+test('a body that is not JSON (415) has its sentence', () => {
+  assert.ok(hasSentence('unsupported_media_type'));
+  assert.equal(
+    errorSentence({ code: 'unsupported_media_type', status: 415 }),
+    'El servidor no pudo leer la solicitud. Recarga la página e intenta de nuevo.',
+  );
+});
+
+test('a guessable new password is refused with a sentence', () => {
+  const s = errorSentence({ code: 'weak_password', status: 422 }, 'reset');
+  assert.match(s, /común o fácil de adivinar/);
+  assert.doesNotMatch(s, /10/);
 });
 
 test('unavailable tells when to try again', () => {

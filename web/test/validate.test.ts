@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PASSWORD_MISMATCH } from '../src/messages.ts';
-import { charCount, checkNewPassword, looksLikeEmail } from '../src/validate.ts';
+import { PASSWORD_MISMATCH, PASSWORD_RULE } from '../src/messages.ts';
+import { charCount, checkNewPassword, looksLikeEmail, PASSWORD_MAX, PASSWORD_MIN } from '../src/validate.ts';
 
-test('new password: 10 to 128 characters, both fields equal', () => {
+test('new password: 12 to 128 characters, both fields equal', () => {
+  assert.equal(PASSWORD_MIN, 12);
+  assert.equal(PASSWORD_MAX, 128);
   assert.equal(checkNewPassword('', '')?.field, 'password');
-  assert.equal(checkNewPassword('123456789', '123456789')?.field, 'password');
-  assert.equal(checkNewPassword('1234567890', '1234567890'), null);
+  assert.equal(checkNewPassword('1234567890', '1234567890')?.field, 'password');
+  const short = checkNewPassword('x'.repeat(11), 'x'.repeat(11));
+  assert.equal(short?.field, 'password');
+  assert.match(short!.message, /al menos 12 caracteres/);
+  assert.equal(checkNewPassword('x'.repeat(12), 'x'.repeat(12)), null);
   assert.equal(checkNewPassword('x'.repeat(128), 'x'.repeat(128)), null);
   assert.equal(checkNewPassword('x'.repeat(129), 'x'.repeat(129))?.field, 'password');
-  assert.deepEqual(checkNewPassword('1234567890', '1234567899'), {
+  assert.deepEqual(checkNewPassword('123456789012', '123456789099'), {
     field: 'confirm',
     message: PASSWORD_MISMATCH,
   });
@@ -19,7 +24,14 @@ test('new password: 10 to 128 characters, both fields equal', () => {
 test('characters, not UTF-16 units, are counted', () => {
   assert.equal(charCount('ñandú'), 5);
   assert.equal(charCount('🔑🔑🔑🔑🔑'), 5);
-  assert.equal(checkNewPassword('🔑'.repeat(9), '🔑'.repeat(9))?.field, 'password');
+  assert.equal(checkNewPassword('🔑'.repeat(11), '🔑'.repeat(11))?.field, 'password');
+  assert.equal(checkNewPassword('🔑'.repeat(12), '🔑'.repeat(12)), null);
+});
+
+test('the rule shown before typing says the same limits', () => {
+  assert.ok(PASSWORD_RULE.includes(`entre ${PASSWORD_MIN} y ${PASSWORD_MAX} caracteres`), PASSWORD_RULE);
+  assert.match(PASSWORD_RULE, /correo electrónico/);
+  assert.match(PASSWORD_RULE, /común o fácil de adivinar/);
 });
 
 test('e-mail shape', () => {

@@ -28,7 +28,9 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
+        let edge = base.settings.origin_verify_secret.clone();
         Function::new(App { store: base.store, settings: base.settings, catalog: CatalogCache::default() }, routes())
+            .behind_edge(edge)
     }
 }
 
@@ -113,7 +115,7 @@ pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> Listi
 
 impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {
     async fn list(&self, call: Call) -> Reply {
-        let session = authenticate(&self.store, &call, call.now).await?;
+        let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         let plan = call.query("plan", Plan::parse, "subscription, license")?;
         let group_by = call.query("group_by", GroupBy::parse, GroupBy::ALLOWED)?;
         let mut subs = self.store.subscriptions(&session.account).await?;

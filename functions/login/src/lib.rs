@@ -1,23 +1,37 @@
-//! `POST /login` and `POST /logout`: password login with lockout, bearer sessions.
+//! `POST /login` and `POST /logout`: password login, bearer sessions, and guessing bounded
+//! without letting anyone lock a customer out: five failures lock one client (its address,
+//! or its known device) out of one e-mail for 15 minutes; past 100 failures an hour on an
+//! e-mail only known devices may try, and the owner gets one mail. Unknown e-mails go
+//! through the same steps, the same store calls and the same answers.
 
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::authenticate;
-use shared::config::Settings;
+use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
-use shared::domain::token::{issue_token, random_id};
-use shared::domain::{AccountId, Email};
+use shared::domain::token::{issue_session_token, issue_token, plausible_token, random_id, TokenDigest};
+use shared::domain::{AccountId, Credentials, Email};
 use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
+use shared::mail::{compose, Mailer};
+use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
-use shared::store::{Accounts, AttemptReservation, DynamoStore, LoginAttempts, Session, Sessions};
+use shared::store::{
+    Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, Logins, MailOutbox, Session,
+    Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS,
+};
 use shared::telemetry::fail_start;
+
+/// Device tokens are at most this long (the contract's limit).
+const MAX_DEVICE_TOKEN: usize = 128;
 
 pub struct App<S> {
     store: S,
     settings: Settings,
     hasher: PasswordHasherArgon,
+    mail: MailSettings,
+    mailer: Mailer,
 }
 
 /// The function's routes, declared once: the dispatcher, `template.yaml` and
@@ -32,7 +46,10 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
-        Function::new(App { store: base.store, settings: base.settings, hasher }, routes())
+        let (mail, mailer) = base.mail();
+        let edge = base.settings.origin_verify_secret.clone();
+        Function::new(App { store: base.store, settings: base.settings, hasher, mail, mailer }, routes())
+            .behind_edge(edge)
     }
 }
 
@@ -42,6 +59,7 @@ struct LoginResponse<'a> {
     token_type: &'static str,
     expires_at: String,
     account: AccountView<'a>,
+    device_token: &'a str,
 }
 
 #[derive(Serialize)]
@@ -51,9 +69,13 @@ struct AccountView<'a> {
     company: &'a str,
 }
 
-impl<S: Accounts + LoginAttempts + Sessions> App<S> {
+fn internal(e: getrandom::Error) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
     async fn logout(&self, call: Call) -> Reply {
-        let session = authenticate(&self.store, &call, call.now).await?;
+        let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         self.store.revoke_session(&session).await?;
         tracing::info!("logged out");
         no_content()
@@ -62,44 +84,67 @@ impl<S: Accounts + LoginAttempts + Sessions> App<S> {
     async fn login(&self, call: Call) -> Reply {
         let now = call.now;
         let body = call.body()?;
-        // A malformed e-mail is just an unknown account: same answer, same work.
-        let email = Email::parse(body.string("email", MAX_FIELD_BYTES)?).ok();
+        let typed = body.string("email", MAX_FIELD_BYTES)?;
         let password = body.string("password", MAX_FIELD_BYTES)?.to_string();
-        let reservation = match &email {
-            Some(email) => self.store.reserve_login_attempt(email, now).await?,
-            None => AttemptReservation::NoAccount,
-        };
-        let credentials = match reservation {
-            AttemptReservation::Granted(credentials) => credentials,
-            AttemptReservation::Locked(until) => {
-                let secs = (until - now).num_seconds().max(1) as u64;
-                tracing::info!(retry_after = secs, "login refused: account locked");
-                return Err(ApiError::AccountLocked { retry_after_secs: secs });
-            }
-            AttemptReservation::NoAccount => {
-                let hasher = self.hasher.clone();
-                run_blocking(move || hasher.burn(&password)).await?;
-                // The same store work as a wrong password: the failure's write (a no-op
-                // here, as the condition cannot hold for a missing login).
-                if let Some(email) = &email {
-                    self.store.login_failed(email, now).await?;
-                }
-                return Err(ApiError::InvalidCredentials);
-            }
-        };
-        let hasher = self.hasher.clone();
-        let stored = credentials.password_hash.clone();
-        if !run_blocking(move || hasher.verify(&password, &stored)).await? {
-            self.store.login_failed(&credentials.email, now).await?;
+        let device_token = body.optional_string("device_token", MAX_DEVICE_TOKEN)?.filter(|t| plausible_token(t));
+        let Ok(email) = Email::parse(typed) else {
+            // Not an address: no account can have it. Same answer, same hash work.
+            self.burn(password).await?;
             return Err(ApiError::InvalidCredentials);
+        };
+        let presented = device_token.map(TokenDigest::of);
+        let facts = self.store.login_facts(&email, presented.as_ref(), now).await?;
+        let client = match presented {
+            Some(digest) if facts.known_device => LoginClient::Device(digest),
+            _ => LoginClient::Address(call.caller.source_ip.clone()),
+        };
+        if !facts.known_device && facts.failures_this_hour >= ACCOUNT_FAILURES_PER_HOUR {
+            // Until the clock hour is over, only known devices may try.
+            let secs = 3600 - now.timestamp().rem_euclid(3600) as u64;
+            tracing::info!(retry_after = secs, "login refused: hourly limit for this e-mail, unknown device");
+            return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
-        self.store.login_succeeded(&credentials.email).await?;
-        let account = self
-            .store
-            .account(&credentials.account)
-            .await?
-            .ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
-        let (token, expires_at) = self.open_session(&call, &account.id).await?;
+        if let AttemptReservation::Locked(until) = self.store.reserve_login_attempt(&email, &client, now).await? {
+            let secs = (until - now).num_seconds().max(1) as u64;
+            tracing::info!(retry_after = secs, "login refused: this client is locked out");
+            return Err(ApiError::AccountLocked { retry_after_secs: secs });
+        }
+        let matches = match &facts.credentials {
+            Some(c) => self.verify(password, c).await?,
+            None => {
+                self.burn(password).await?;
+                false
+            }
+        };
+        let Some(credentials) = facts.credentials.filter(|_| matches) else {
+            let failures = self.store.count_failed_login(&email, now).await?;
+            if failures == ACCOUNT_FAILURES_PER_HOUR {
+                self.tell_owner(&email, now).await;
+            }
+            tracing::info!("login failed");
+            return Err(ApiError::InvalidCredentials);
+        };
+        let new_device = match device_token {
+            Some(_) if facts.known_device => None,
+            _ => Some(issue_token().map_err(internal)?),
+        };
+        let remembered = new_device.as_ref().map(|t| KnownDevice {
+            digest: t.digest.clone(),
+            email: email.clone(),
+            account: credentials.account.clone(),
+            expires_at: now + Duration::days(DEVICE_DAYS),
+        });
+        let (succeeded, account) = tokio::join!(
+            self.store.login_succeeded(&email, &client, remembered.as_ref()),
+            self.store.account(&credentials.account)
+        );
+        succeeded?;
+        let account = account?.ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
+        let (token, expires_at) = self.open_session(&call, &account.id, credentials.password_epoch).await?;
+        let device_token = match &new_device {
+            Some(t) => t.secret.as_str(),
+            None => device_token.unwrap_or_default(),
+        };
         json(
             StatusCode::OK,
             &LoginResponse {
@@ -107,14 +152,19 @@ impl<S: Accounts + LoginAttempts + Sessions> App<S> {
                 token_type: "Bearer",
                 expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 account: AccountView { email: account.email.as_str(), name: &account.name, company: &account.company },
+                device_token,
             },
         )
     }
 
     /// Creates the caller's session: its bearer token and when it expires.
-    async fn open_session(&self, call: &Call, account: &AccountId) -> Result<(String, DateTime<Utc>), ApiError> {
-        let internal = |e: getrandom::Error| ApiError::Internal(e.to_string());
-        let token = issue_token().map_err(internal)?;
+    async fn open_session(
+        &self,
+        call: &Call,
+        account: &AccountId,
+        password_epoch: u64,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
+        let token = issue_session_token(account).map_err(internal)?;
         let expires_at = call.now + Duration::hours(i64::from(self.settings.session_ttl_hours));
         let session = Session {
             digest: token.digest,
@@ -122,12 +172,50 @@ impl<S: Accounts + LoginAttempts + Sessions> App<S> {
             account: account.clone(),
             created_at: call.now,
             expires_at,
+            last_used_at: call.now,
+            password_epoch,
             source_ip: call.caller.source_ip.clone(),
             user_agent: call.caller.user_agent.clone(),
         };
-        self.store.create_session(&session).await?;
+        match self.store.create_session(&session).await {
+            Ok(()) => {}
+            // A reset replaced the password while this login checked the old one.
+            Err(StoreError::Conflict(_)) => return Err(ApiError::InvalidCredentials),
+            Err(e) => return Err(e.into()),
+        }
         tracing::info!("logged in");
         Ok((token.secret, expires_at))
+    }
+
+    async fn verify(&self, password: String, credentials: &Credentials) -> Result<bool, ApiError> {
+        let (hasher, stored) = (self.hasher.clone(), credentials.password_hash.clone());
+        run_blocking(move || hasher.verify(&password, &stored)).await
+    }
+
+    /// The hash work of a check, for a login no account can pass.
+    async fn burn(&self, password: String) -> Result<(), ApiError> {
+        let hasher = self.hasher.clone();
+        run_blocking(move || hasher.burn(&password)).await
+    }
+
+    /// The one mail of the hour to the owner of an e-mail under attack: only the failure
+    /// that takes the hourly count to the limit (an atomic add) gets here.
+    async fn tell_owner(&self, email: &Email, now: DateTime<Utc>) {
+        let Ok(Some(login)) = self.store.credentials(email).await else { return };
+        let account = match self.store.account(&login.account).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return,
+            Err(e) => return tracing::warn!(error = %e, "login limit notice not made"),
+        };
+        let mail = compose::login_ceiling_mail(&self.mail, &account.name, account.email.as_str());
+        let id = format!("login-limit-{}-{}", account.id, now.format("%Y%m%d%H"));
+        let pending = PendingMail::new(id, mail, now);
+        match self.store.put_mail(&pending).await {
+            Ok(()) => {
+                outbox::deliver(&self.store, &self.mailer, &pending, now).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "login limit notice not queued"),
+        }
     }
 }
 

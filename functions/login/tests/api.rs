@@ -1,4 +1,5 @@
-//! `login` against DynamoDB Local, fed the API Gateway events under `events/`.
+//! `login` against DynamoDB Local and moto, fed the API Gateway events under `events/`:
+//! sessions, and guessing bounded without anyone being able to lock a customer out.
 
 use std::sync::Arc;
 
@@ -6,11 +7,11 @@ use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, Response};
 use login::App;
 use serde_json::Value;
-use shared::domain::token::TokenDigest;
-use shared::domain::{Account, Email};
+
+use shared::domain::Account;
 use shared::http::Function;
-use shared::store::{keys, DynamoStore, Logins, Sessions};
-use shared::testing::{checked, fixture, json_of, TestEnv};
+use shared::store::{keys, DynamoStore, LoginClient, ACCOUNT_FAILURES_PER_HOUR, MAX_FAILED_LOGINS};
+use shared::testing::{checked, fixture, fixture_text, json_of, TestEnv};
 
 type Login = Function<App<DynamoStore>>;
 
@@ -20,6 +21,8 @@ async fn call(function: &Login, req: Request) -> Response<Body> {
 }
 
 const PASSWORD: &str = "Comercial-2026";
+/// The fixture's client address.
+const HOME: &str = "203.0.113.10";
 
 async fn setup() -> (TestEnv, Login, Account) {
     let env = TestEnv::new().await;
@@ -28,20 +31,38 @@ async fn setup() -> (TestEnv, Login, Account) {
     (env, app, ana)
 }
 
-async fn failed_logins(env: &TestEnv, email: &Email) -> (u32, bool) {
-    let login = env.store.credentials(email).await.unwrap().unwrap();
-    (login.failed_logins, login.locked_until.is_some())
+/// A login as a client at `ip` makes it, with its device token if it has one.
+fn login_request(email: &str, password: &str, ip: &str, device: Option<&str>) -> Request {
+    let text = fixture_text("login", &[("EMAIL", email), ("PASSWORD", password)]);
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["requestContext"]["http"]["sourceIp"] = ip.into();
+    if let Some(device) = device {
+        let mut body: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+        body["device_token"] = device.into();
+        event["body"] = body.to_string().into();
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    retry_after: Option<String>,
+}
+
+async fn login_as(app: &Login, email: &str, password: &str, ip: &str, device: Option<&str>) -> Answer {
+    let res = call(app, login_request(email, password, ip, device)).await;
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    Answer { status: res.status().as_u16(), body: json_of(&res), retry_after }
 }
 
 async fn login(app: &Login, email: &str, password: &str) -> (u16, Value, Option<String>) {
-    let req = fixture("login", &[("EMAIL", email), ("PASSWORD", password)]);
-    let res = call(app, req).await;
-    let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
-    (res.status().as_u16(), json_of(&res), retry)
+    let a = login_as(app, email, password, HOME, None).await;
+    (a.status, a.body, a.retry_after)
 }
 
 #[tokio::test]
-async fn login_returns_a_bearer_session_stored_only_as_a_digest() {
+async fn login_returns_a_bearer_session_stored_only_as_a_digest_and_a_device_token() {
     let (env, app, ana) = setup().await;
     let email = ana.email.to_string();
     let typed = format!("  {}  ", email.to_uppercase());
@@ -55,11 +76,28 @@ async fn login_returns_a_bearer_session_stored_only_as_a_digest() {
     let expires: chrono::DateTime<Utc> = body["expires_at"].as_str().unwrap().parse().unwrap();
     let hours = (expires - Utc::now()).num_minutes() as f64 / 60.0;
     assert!((11.9..=12.0).contains(&hours), "SESSION_TTL_HOURS default 12, got {hours}");
-    let session = env.store.session(&TokenDigest::of(token), Utc::now()).await.unwrap().expect("session stored");
+    let session = env.session_of_token(token, Utc::now()).await.expect("session stored");
     assert_eq!(session.account, ana.id);
-    assert_eq!(session.source_ip, "203.0.113.10", "the caller recorded with the session");
+    assert_eq!(session.source_ip, HOME, "the caller recorded with the session");
     assert!(session.user_agent.contains("PortalFixture/1.0"));
-    assert!(env.store.session(&TokenDigest::of("x"), Utc::now()).await.unwrap().is_none());
+    assert!(env.session_of_token("x", Utc::now()).await.is_none());
+    let device = body["device_token"].as_str().expect("a device token");
+    let again = login_as(&app, &email, PASSWORD, HOME, Some(device)).await;
+    assert_eq!(
+        (again.status, again.body["device_token"].as_str()),
+        (200, Some(device)),
+        "a known device keeps its token"
+    );
+}
+
+#[tokio::test]
+async fn a_session_dies_after_the_idle_limit() {
+    let (env, app, ana) = setup().await;
+    let (_, body, _) = login(&app, ana.email.as_str(), PASSWORD).await;
+    let token = body["token"].as_str().unwrap();
+    let idle = Duration::minutes(i64::from(env.settings.session_idle_minutes));
+    assert!(env.session_of_token(token, Utc::now() + idle - Duration::minutes(1)).await.is_some());
+    assert!(env.session_of_token(token, Utc::now() + idle + Duration::minutes(1)).await.is_none(), "idle too long");
 }
 
 #[tokio::test]
@@ -74,43 +112,54 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     assert_eq!(b1["code"], "invalid_credentials");
     assert_eq!(b1, b2);
     assert_eq!(b1, b3);
-    // The same work, store calls included.
+    // The same work, store calls and round trips included.
     let before = env.calls.now();
     login(&app, &email, "not-the-password").await;
     let wrong = env.calls.since(before);
     let before = env.calls.now();
     login(&app, &nobody, "not-the-password").await;
     assert_eq!(env.calls.since(before), wrong, "unknown e-mail and wrong password cost the same calls");
+    // And locked alike: five failures from one address, then 429 for both.
+    for _ in 0..MAX_FAILED_LOGINS - 2 {
+        login(&app, &email, "not-the-password").await;
+        login(&app, &nobody, "not-the-password").await;
+    }
+    let (known, _, known_retry) = login(&app, &email, "not-the-password").await;
+    let (unknown, _, unknown_retry) = login(&app, &nobody, "not-the-password").await;
+    assert_eq!((known, unknown), (429, 429));
+    assert_eq!(known_retry.is_some(), unknown_retry.is_some());
 }
 
 #[tokio::test]
-async fn five_failures_lock_the_account_even_for_the_right_password_until_it_expires() {
+async fn five_failures_lock_that_client_even_for_the_right_password_and_no_other() {
     let (env, app, ana) = setup().await;
     let email = ana.email.to_string();
-    for i in 0..5 {
-        let (status, body, _) = login(&app, &email, "not-the-password").await;
-        assert_eq!(status, 401, "attempt {i}: {body}");
+    let attacker = "198.51.100.7";
+    for i in 0..MAX_FAILED_LOGINS {
+        let a = login_as(&app, &email, "not-the-password", attacker, None).await;
+        assert_eq!(a.status, 401, "attempt {i}: {}", a.body);
     }
-    let (status, body, retry) = login(&app, &email, PASSWORD).await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["code"], "account_locked");
-    let retry: i64 = retry.expect("Retry-After").parse().unwrap();
+    let a = login_as(&app, &email, PASSWORD, attacker, None).await;
+    assert_eq!((a.status, a.body["code"].as_str()), (429, Some("account_locked")), "{}", a.body);
+    let retry: i64 = a.retry_after.expect("Retry-After").parse().unwrap();
     assert!((890..=900).contains(&retry), "{retry}");
+    // The owner, from another address, is not locked out.
+    assert_eq!(login_as(&app, &email, PASSWORD, HOME, None).await.status, 200);
+
     // Fifteen minutes later (moved back in the store), the right password works again.
-    let past = (Utc::now() - Duration::seconds(1)).to_rfc3339();
+    let key = keys::login_client(&ana.email, &LoginClient::Address(attacker.into()));
+    let past = (Utc::now() - Duration::minutes(15) - Duration::seconds(1)).to_rfc3339();
     env.store
         .client()
         .update_item()
         .table_name(env.store.table())
-        .set_key(Some(keys::login_item(&ana.email).item()))
-        .update_expression("SET locked_until = :past")
+        .set_key(Some(key.item()))
+        .update_expression("SET attempted_at = :past")
         .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::S(past))
         .send()
         .await
         .unwrap();
-    let (status, _, _) = login(&app, &email, PASSWORD).await;
-    assert_eq!(status, 200);
-    assert_eq!(failed_logins(&env, &ana.email).await.0, 0, "a success resets the count");
+    assert_eq!(login_as(&app, &email, PASSWORD, attacker, None).await.status, 200);
 }
 
 #[tokio::test]
@@ -129,7 +178,7 @@ async fn a_success_resets_the_count_of_failures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_cannot_pass_the_limit_of_five() {
-    let (env, app, ana) = setup().await;
+    let (_env, app, ana) = setup().await;
     let email = ana.email.to_string();
     let app = Arc::new(app);
     let mut tasks = Vec::new();
@@ -145,8 +194,45 @@ async fn parallel_guesses_cannot_pass_the_limit_of_five() {
     let locked = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(checked + locked, 12, "{statuses:?}");
     assert!(checked <= 5, "at most 5 passwords checked: {statuses:?}");
-    assert_eq!(login(&app, &email, PASSWORD).await.0, 429, "locked after the burst");
-    assert!(failed_logins(&env, &ana.email).await.1, "the lock is stored");
+    assert_eq!(login(&app, &email, PASSWORD).await.0, 429, "that client is locked after the burst");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_from_many_addresses_leave_the_owners_known_device_able_to_log_in() {
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    // The owner logged in before from this browser: it is a known device.
+    let first = login_as(&app, &email, PASSWORD, HOME, None).await;
+    let device = first.body["device_token"].as_str().unwrap().to_string();
+    // An attacker spreads guesses over many addresses, five each, up to the hourly ceiling.
+    let per_address = MAX_FAILED_LOGINS;
+    let addresses = ACCOUNT_FAILURES_PER_HOUR.div_ceil(per_address);
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for a in 0..addresses {
+        let (app, email) = (app.clone(), email.clone());
+        tasks.push(tokio::spawn(async move {
+            let ip = format!("198.51.{}.{}", a / 200, a % 200 + 1);
+            let mut statuses = Vec::new();
+            for _ in 0..per_address {
+                statuses.push(login_as(&app, &email, "not-the-password", &ip, None).await.status);
+            }
+            statuses
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().iter().all(|s| *s == 401), "each guess is checked and refused");
+    }
+    // Past the ceiling a new client may not try, even with the right password...
+    let stranger = login_as(&app, &email, PASSWORD, "192.0.2.200", None).await;
+    assert_eq!((stranger.status, stranger.body["code"].as_str()), (429, Some("account_locked")));
+    // ...but the owner's known device still logs in, from any address.
+    let owner = login_as(&app, &email, PASSWORD, "192.0.2.201", Some(&device)).await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
+    // And the owner was told, once.
+    let notices: Vec<_> =
+        env.mails_to(&ana.email).into_iter().filter(|m| m.subject.starts_with("Intentos de acceso")).collect();
+    assert_eq!(notices.len(), 1, "one mail when the ceiling is reached");
 }
 
 #[tokio::test]
@@ -165,7 +251,7 @@ async fn logout_revokes_the_token() {
 
 #[tokio::test]
 async fn bad_input_gets_the_contract_codes() {
-    let (_env, app, ana) = setup().await;
+    let (env, app, ana) = setup().await;
     let email = ana.email.to_string();
     let res = call(&app, fixture("login-malformed-body", &[("EMAIL", &email)])).await;
     assert_eq!(res.status(), 400);
@@ -185,4 +271,9 @@ async fn bad_input_gets_the_contract_codes() {
     let (status, body, _) = login(&app, &email, &huge).await;
     assert_eq!(status, 413);
     assert_eq!(body["code"], "payload_too_large");
+    // A cross-site form or text post: refused before any work, so browsers must preflight.
+    let before = env.calls.calls();
+    let res = call(&app, fixture("login-text-plain", &[("EMAIL", &email), ("PASSWORD", PASSWORD)])).await;
+    assert_eq!((res.status().as_u16(), json_of(&res)["code"].as_str()), (415, Some("unsupported_media_type")));
+    assert_eq!(env.calls.calls(), before, "no store call");
 }

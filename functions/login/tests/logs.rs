@@ -1,7 +1,7 @@
-//! What `login` writes to its log, even at `RUST_LOG=trace`: never the password, the
-//! token or the hash. In a test
-//! binary of its own, because a global subscriber must be set before any log call site
-//! is first used.
+//! What `login`'s handler writes to its log, even at `RUST_LOG=trace`: never the
+//! password, the token or the hash. In a test binary of its own, because a global
+//! subscriber must be set before any log call site is first used. The same through the
+//! Lambda runtime's own loop, with the built bootstrap: scripts/logs_test.py.
 
 use std::sync::{Arc, Mutex};
 
@@ -28,11 +28,8 @@ impl std::io::Write for Capture {
 async fn logs_hold_neither_the_password_nor_the_token() {
     let capture = Capture::default();
     let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(shared::telemetry::filter("trace"))
-        .with_writer(move || writer.clone())
-        .finish();
+    // The functions' own subscriber (shared::telemetry::init), writing here.
+    let subscriber = shared::telemetry::subscriber("trace", move || writer.clone());
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let env = TestEnv::new().await;
     let email = env.email("ana").to_string();

@@ -39,7 +39,8 @@ impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let (mail, mailer) = base.mail();
         let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
-        Function::new(App { store: base.store, mail, mailer, hasher }, routes())
+        let edge = base.settings.origin_verify_secret.clone();
+        Function::new(App { store: base.store, mail, mailer, hasher }, routes()).behind_edge(edge)
     }
 }
 

@@ -4,10 +4,10 @@
 use chrono::Utc;
 use lambda_http::{Body, Request, Response};
 use recover_password::App;
-use shared::domain::token::TokenDigest;
+
 use shared::domain::Account;
 use shared::http::Function;
-use shared::store::{DynamoStore, Logins, Sessions};
+use shared::store::{DynamoStore, Logins};
 use shared::testing::{checked, fixture, hasher, json_of, reset_token_in, TestEnv};
 
 /// The handler's answer to `req`, checked against `openapi.yaml` for its route.
@@ -50,10 +50,7 @@ async fn recovery_mails_a_one_time_link_that_replaces_the_password_and_revokes_s
     let account = env.store.credentials(&ana.email).await.unwrap().unwrap();
     assert!(hasher().verify("New-Password-2026", &account.password_hash));
     assert!(!hasher().verify("Old-Password-1", &account.password_hash));
-    assert!(
-        env.store.session(&TokenDigest::of(&old_session), Utc::now()).await.unwrap().is_none(),
-        "every session is revoked"
-    );
+    assert!(env.session_of_token(&old_session, Utc::now()).await.is_none(), "every session is revoked");
 
     let res =
         call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "Another-Password-9")])).await;
@@ -90,20 +87,20 @@ async fn at_most_three_mails_an_hour() {
 async fn a_reset_clears_the_lock() {
     let (env, app, ana) = setup().await;
     let email = ana.email.to_string();
-    use shared::store::LoginAttempts;
+    use shared::store::{AttemptReservation, LoginAttempts, LoginClient};
+    let client = LoginClient::Address("203.0.113.10".into());
     for _ in 0..5 {
-        env.store.reserve_login_attempt(&ana.email, Utc::now()).await.unwrap();
-        env.store.login_failed(&ana.email, Utc::now()).await.unwrap();
+        env.store.reserve_login_attempt(&ana.email, &client, Utc::now()).await.unwrap();
     }
-    assert!(env.store.credentials(&ana.email).await.unwrap().unwrap().locked_at(Utc::now()).is_some());
+    let locked = env.store.reserve_login_attempt(&ana.email, &client, Utc::now()).await.unwrap();
+    assert!(matches!(locked, AttemptReservation::Locked(_)), "set-up: locked");
     call(&app, fixture("password-reset", &[("EMAIL", &email)])).await;
     let token = reset_token_in(&env.mails_to(&ana.email)[0].body).unwrap();
     let res =
         call(&app, fixture("password-reset-confirm", &[("TOKEN", &token), ("PASSWORD", "New-Password-2026")])).await;
     assert_eq!(res.status(), 204);
-    let account = env.store.credentials(&ana.email).await.unwrap().unwrap();
-    assert_eq!(account.locked_at(Utc::now()), None);
-    assert_eq!(account.failed_logins, 0);
+    let after = env.store.reserve_login_attempt(&ana.email, &client, Utc::now()).await.unwrap();
+    assert_eq!(after, AttemptReservation::Granted, "the lock is cleared");
 }
 
 #[tokio::test]

@@ -52,8 +52,9 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let (mail, mailer) = base.mail();
+        let edge = base.settings.origin_verify_secret.clone();
         let app = App { store: base.store, settings: base.settings, mail, mailer, catalog: CatalogCache::default() };
-        Function::new(app, routes())
+        Function::new(app, routes()).behind_edge(edge)
     }
 }
 
@@ -71,7 +72,7 @@ where
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
         let serial = call.serial()?;
-        let session = authenticate(&self.store, &call, now).await?;
+        let session = authenticate(&self.store, &self.settings, &call, now).await?;
         let body = call.body()?;
         let acceptance = TermsAcceptance {
             accepted: body.boolean("accept_terms")?,

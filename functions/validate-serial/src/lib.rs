@@ -25,7 +25,8 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
-        Function::new(App { store: base.store, settings: base.settings }, routes())
+        let edge = base.settings.origin_verify_secret.clone();
+        Function::new(App { store: base.store, settings: base.settings }, routes()).behind_edge(edge)
     }
 }
 

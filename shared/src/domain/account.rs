@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-
 use super::email::Email;
 
 /// An account's key: 128 random bits, lower-case hex. Opaque; never derived from the e-mail.
@@ -59,14 +57,9 @@ pub struct Credentials {
     pub email: Email,
     /// Argon2id in PHC string form, parameters included.
     pub password_hash: String,
-    pub failed_logins: u32,
-    pub locked_until: Option<DateTime<Utc>>,
-}
-
-impl Credentials {
-    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.locked_until.filter(|until| *until > now)
-    }
+    /// Moves on with every password change; a session lives only for the epoch it was
+    /// made with.
+    pub password_epoch: u64,
 }
 
 #[cfg(test)]

@@ -54,6 +54,14 @@ impl JsonBody {
         }
     }
 
+    /// An optional string field of at most `max_bytes` (absent or null: `None`).
+    pub fn optional_string(&self, field: &str, max_bytes: usize) -> Result<Option<&str>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.string(field, max_bytes).map(Some),
+        }
+    }
+
     /// A required boolean field.
     pub fn boolean(&self, field: &str) -> Result<bool, ApiError> {
         match self.0.get(field) {

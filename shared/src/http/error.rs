@@ -21,6 +21,8 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("method not allowed")]
     MethodNotAllowed { allowed: String },
     #[error("not found")]
@@ -78,6 +80,12 @@ impl ApiError {
                 "payload_too_large",
                 "Payload too large",
                 format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+            ),
+            UnsupportedMediaType => answer(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as JSON, with Content-Type: application/json.",
             ),
             MethodNotAllowed { allowed } => {
                 answer(405, "method_not_allowed", "Method not allowed", format!("This route answers {allowed} only."))

@@ -120,11 +120,19 @@ pub fn parse_serial(raw: &str) -> Result<Serial, ApiError> {
 pub struct Function<A> {
     app: A,
     routes: Vec<Route<A>>,
+    edge_secret: Option<String>,
 }
 
 impl<A: Sync> Function<A> {
     pub fn new(app: A, routes: Vec<Route<A>>) -> Self {
-        Function { app, routes }
+        Function { app, routes, edge_secret: None }
+    }
+
+    /// Requests that carry `secret` in `X-Origin-Verify` came through CloudFront: their
+    /// client is the edge's `True-Client-IP`, not the gateway's source (the edge itself).
+    pub fn behind_edge(mut self, secret: Option<String>) -> Self {
+        self.edge_secret = secret;
+        self
     }
 
     pub fn app(&self) -> &A {
@@ -181,10 +189,24 @@ impl<A: Sync> Function<A> {
         };
         let params = path_params(&req, route.path, &path);
         let body = match route.input {
-            Input::Json => Some(JsonBody::parse(&req)?),
+            Input::Json => {
+                // Only JSON: a form or text/plain post from another site would need no CORS
+                // preflight; refusing it makes every cross-origin post preflighted.
+                if !body_is_empty(&req) && !is_json(&req) {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                Some(JsonBody::parse(&req)?)
+            }
             Input::Nothing => None,
         };
-        let call = Call { now: Utc::now(), caller: caller(&req), params, bearer: bearer(&req), body, request: req };
+        let call = Call {
+            now: Utc::now(),
+            caller: caller(&req, self.edge_secret.as_deref()),
+            params,
+            bearer: bearer(&req),
+            body,
+            request: req,
+        };
         Ok((route, call))
     }
 }
@@ -281,6 +303,22 @@ fn hex_value(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+fn body_is_empty(req: &Request) -> bool {
+    match req.body() {
+        Body::Empty => true,
+        Body::Text(t) => t.is_empty(),
+        Body::Binary(b) => b.is_empty(),
+        _ => true,
+    }
+}
+
+/// `Content-Type: application/json`, with or without parameters such as `charset`.
+fn is_json(req: &Request) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
 /// The bearer token of the `Authorization` header, if it has the form of one.
 fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -290,17 +328,32 @@ fn bearer(req: &Request) -> Option<String> {
         .then(|| token.to_string())
 }
 
-/// Source address and user agent of the caller, as API Gateway saw them.
-fn caller(req: &Request) -> Caller {
+/// Source address and user agent of the caller, as API Gateway saw them; through the
+/// edge (the request carries its secret), the address CloudFront saw.
+fn caller(req: &Request, edge_secret: Option<&str>) -> Caller {
     let (mut ip, mut agent) = (String::new(), String::new());
     if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
         ip = ctx.http.source_ip.clone().unwrap_or_default();
         agent = ctx.http.user_agent.clone().unwrap_or_default();
     }
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let (Some(secret), Some(presented)) = (edge_secret, header("x-origin-verify")) {
+        if same_secret(secret, presented) {
+            if let Some(client) = header("true-client-ip").map(str::trim).filter(|v| !v.is_empty()) {
+                ip = client.to_string();
+            }
+        }
+    }
     if agent.is_empty() {
         agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     }
     Caller { source_ip: truncate(&ip, 64), user_agent: truncate(&agent, 512) }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the secret.
+fn same_secret(expected: &str, presented: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), presented.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 /// How long before the function's own deadline a request gives up with a 503: the
@@ -374,10 +427,29 @@ mod tests {
     }
 
     fn request(method: &str, uri: &str, body: &str) -> Request {
+        typed(method, uri, body, "application/json; charset=utf-8")
+    }
+
+    fn typed(method: &str, uri: &str, body: &str, content_type: &str) -> Request {
         let mut req = Request::new(Body::Text(body.to_string()));
         *req.method_mut() = method.parse().unwrap();
         *req.uri_mut() = uri.parse().unwrap();
+        req.headers_mut().insert(header::CONTENT_TYPE, content_type.parse().unwrap());
         req
+    }
+
+    #[test]
+    fn the_client_is_the_edges_only_with_the_edges_secret() {
+        let mut req = request("GET", "/hello/ana", "");
+        req.headers_mut().insert("true-client-ip", "198.51.100.9".parse().unwrap());
+        req.headers_mut().insert(header::USER_AGENT, "agent/1".parse().unwrap());
+        assert_eq!(caller(&req, None).source_ip, "", "no edge configured: the header is the client's word");
+        assert_eq!(caller(&req, Some("s3cret")).source_ip, "", "no secret presented");
+        req.headers_mut().insert("x-origin-verify", "wrong!".parse().unwrap());
+        assert_eq!(caller(&req, Some("s3cret")).source_ip, "", "a wrong secret");
+        req.headers_mut().insert("x-origin-verify", "s3cret".parse().unwrap());
+        assert_eq!(caller(&req, Some("s3cret")).source_ip, "198.51.100.9");
+        assert_eq!(caller(&req, Some("s3cret")).user_agent, "agent/1");
     }
 
     #[tokio::test]
@@ -392,5 +464,10 @@ mod tests {
         assert_eq!(f.handle(request("POST", "/hello/ana", "[")).await.status(), 400, "a malformed body");
         assert_eq!(f.handle(request("POST", "/hello/ana", "{}")).await.status(), 200);
         assert_eq!(f.handle(request("OPTIONS", "/hello/ana", "")).await.status(), 204, "preflight");
+        for other in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""] {
+            let res = f.handle(typed("POST", "/hello/ana", "{}", other)).await;
+            assert_eq!(res.status(), 415, "{other:?}");
+        }
+        assert_eq!(f.handle(typed("POST", "/hello/ana", "{}", "Application/JSON")).await.status(), 200);
     }
 }

@@ -108,6 +108,30 @@ pub fn upgrade_mail(
 }
 
 /// The password recovery link, valid 30 minutes.
+/// To the owner, once when the account-wide limit of failed logins is reached: someone is
+/// guessing; known devices can still log in, and a reset ends it.
+pub fn login_ceiling_mail(settings: &MailSettings, holder_name: &str, to: &str) -> Mail {
+    let subject = format!("Intentos de acceso a tu cuenta de {}", settings.vendor_name);
+    let reset = format!("{}/recuperar-contrasena", settings.portal_url);
+    let text = format!(
+        "Hola {holder_name}:\n\n\
+         En la última hora hubo muchos intentos fallidos de entrar a tu cuenta. Por seguridad, por ahora solo \
+         pueden entrar los equipos desde los que ya iniciaste sesión antes.\n\n\
+         Si fuiste tú, no necesitas hacer nada. Si no, te recomendamos cambiar tu contraseña:\n\n{reset}\n\n{vendor}\n",
+        vendor = settings.vendor_name,
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">Intentos de acceso a tu cuenta</h1>\n<p>Hola {holder}:</p>\n\
+         <p>En la última hora hubo muchos intentos fallidos de entrar a tu cuenta. Por seguridad, por ahora solo pueden \
+         entrar los equipos desde los que ya iniciaste sesión antes.</p>\n\
+         <p>Si fuiste tú, no necesitas hacer nada. Si no, te recomendamos <a href=\"{reset}\">cambiar tu contraseña</a>.</p>",
+        holder = e(holder_name),
+        reset = e(&reset),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
 pub fn reset_mail(settings: &MailSettings, holder_name: &str, to: &str, token: &str) -> Mail {
     let link = format!("{}/password-reset?token={token}", settings.portal_url);
     let subject = format!("Restablece tu contraseña de {}", settings.vendor_name);

@@ -46,9 +46,30 @@ pub struct Session {
     pub account: AccountId,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Last recorded use (recorded at most every [`SESSION_TOUCH_MINUTES`]).
+    pub last_used_at: DateTime<Utc>,
+    /// The account's password epoch when the session was made: a password change or
+    /// reset moves the account's epoch on, and every older session is dead.
+    pub password_epoch: u64,
     /// The client that logged in, as the gateway saw it.
     pub source_ip: String,
     pub user_agent: String,
+}
+
+/// How often a session's last use is written (the idle limit is checked against it).
+pub const SESSION_TOUCH_MINUTES: i64 = 5;
+
+impl Session {
+    /// Alive at `now`: not expired, used within `idle`, and made with the account's
+    /// current password epoch.
+    pub fn live_at(&self, now: DateTime<Utc>, idle: chrono::Duration, account_epoch: u64) -> bool {
+        self.expires_at > now && self.last_used_at + idle > now && self.password_epoch == account_epoch
+    }
+
+    /// Whether this use should be recorded (the last one recorded is old enough).
+    pub fn wants_touch(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_used_at >= chrono::Duration::minutes(SESSION_TOUCH_MINUTES)
+    }
 }
 
 /// A one-time password reset token.
@@ -73,19 +94,53 @@ pub struct TermsRecord {
     pub user_agent: String,
 }
 
-/// What happened to one of the limited login attempts.
+/// Who is trying to log in, for the count of failed attempts: a known device (one that
+/// logged in to this account before and shows its device token) or else the client's
+/// network address. Each has its own count of [`MAX_FAILED_LOGINS`] per e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttemptReservation {
-    /// The password may be checked against these credentials.
-    Granted(Credentials),
-    /// Locked until this instant (or five attempts are already being checked).
-    Locked(DateTime<Utc>),
-    /// No account logs in with this e-mail.
-    NoAccount,
+pub enum LoginClient {
+    Address(String),
+    Device(TokenDigest),
 }
 
+/// What a login reads before it checks anything, in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFacts {
+    /// `None`: no account logs in with this e-mail (it is treated exactly alike).
+    pub credentials: Option<Credentials>,
+    /// Failed logins for this e-mail in the current clock hour, from every client.
+    pub failures_this_hour: u32,
+    /// The presented device token is a known device of this e-mail.
+    pub known_device: bool,
+}
+
+/// What happened to one of a client's limited login attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptReservation {
+    /// The password may be checked.
+    Granted,
+    /// This client is locked out of this e-mail until this instant (or its five attempts
+    /// are being checked right now).
+    Locked(DateTime<Utc>),
+}
+
+/// A device that logged in successfully, remembered for later logins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    pub digest: TokenDigest,
+    pub email: Email,
+    pub account: AccountId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Consecutive failures that lock one client out of one e-mail, for [`LOCK_MINUTES`].
 pub const MAX_FAILED_LOGINS: u32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
+/// Failures per e-mail and clock hour, from all clients, past which only known devices
+/// may still try (and the owner gets one mail).
+pub const ACCOUNT_FAILURES_PER_HOUR: u32 = 100;
+/// How long a device stays known after its last successful login.
+pub const DEVICE_DAYS: i64 = 365;
 
 pub trait Accounts {
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>>;
@@ -97,21 +152,44 @@ pub trait Logins {
 }
 
 pub trait LoginAttempts {
-    /// Takes one of the [`MAX_FAILED_LOGINS`] attempts before the password is checked,
-    /// so parallel guesses cannot get past the limit. Attempts that never report back (the
-    /// login timed out or lost the store's answer) count as failures: at the limit they
-    /// lock until [`LOCK_MINUTES`] after the last one, then the count starts again.
-    async fn reserve_login_attempt(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<AttemptReservation>;
-    /// The password was right: the count starts again.
-    async fn login_succeeded(&self, email: &Email) -> StoreResult<()>;
-    /// The password was wrong; locks the login when this was the last attempt.
-    async fn login_failed(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<()>;
+    /// The e-mail's credentials, its failures this hour and whether `device` is one of
+    /// its known devices: one read, the same for an e-mail no account has.
+    async fn login_facts(
+        &self,
+        email: &Email,
+        device: Option<&TokenDigest>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LoginFacts>;
+    /// Takes one of `client`'s [`MAX_FAILED_LOGINS`] attempts at `email` before the
+    /// password is checked, so parallel guesses cannot get past the limit. Attempts that
+    /// never report back (timed out, lost) count as failures; at the limit the client is
+    /// locked until [`LOCK_MINUTES`] after its last attempt, then its count starts again.
+    async fn reserve_login_attempt(
+        &self,
+        email: &Email,
+        client: &LoginClient,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AttemptReservation>;
+    /// A failed attempt, counted towards the e-mail's hourly ceiling; returns the count.
+    async fn count_failed_login(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<u32>;
+    /// The password was right: `client`'s count starts again, and a new device is known.
+    async fn login_succeeded(
+        &self,
+        email: &Email,
+        client: &LoginClient,
+        new_device: Option<&KnownDevice>,
+    ) -> StoreResult<()>;
 }
 
 pub trait Sessions {
+    /// Creates a session, on condition that the account's password epoch is still the
+    /// session's: `Conflict` if the password changed since the login read it.
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
-    /// The live session with this digest; expired ones are `None` whatever TTL has done.
-    async fn session(&self, digest: &TokenDigest, now: DateTime<Utc>) -> StoreResult<Option<Session>>;
+    /// The session with this digest if it belongs to `account`, with the account's current
+    /// password epoch (one read of both). Whether it is alive is [`Session::live_at`].
+    async fn session(&self, account: &AccountId, digest: &TokenDigest) -> StoreResult<Option<(Session, u64)>>;
+    /// Records a use of the session, off the request's path (the write is not awaited).
+    fn touch_session(&self, session: &Session, now: DateTime<Utc>);
     async fn revoke_session(&self, session: &Session) -> StoreResult<()>;
 }
 

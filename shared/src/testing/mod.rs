@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::config::{MailSettings, Settings};
 use crate::domain::password::PasswordHasherArgon;
-use crate::domain::token::{issue_token, random_id};
+use crate::domain::token::{issue_session_token, random_id};
 use crate::domain::{
     Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
 };
@@ -77,8 +77,13 @@ impl TestEnv {
             distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
         };
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
-        let settings =
-            Settings { table_name: table, time_zone: chrono_tz::America::Mexico_City, session_ttl_hours: 12 };
+        let settings = Settings {
+            table_name: table,
+            time_zone: chrono_tz::America::Mexico_City,
+            session_ttl_hours: 12,
+            session_idle_minutes: 30,
+            origin_verify_secret: None,
+        };
         TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag }
     }
 
@@ -190,7 +195,7 @@ impl TestEnv {
 
     /// Logs `owner` in directly through the store; returns the bearer token.
     pub async fn session_for(&self, owner: &Account) -> String {
-        let token = issue_token().unwrap();
+        let token = issue_session_token(&owner.id).unwrap();
         let now = Utc::now();
         let session = Session {
             digest: token.digest,
@@ -198,11 +203,32 @@ impl TestEnv {
             account: owner.id.clone(),
             created_at: now,
             expires_at: now + chrono::Duration::hours(1),
+            last_used_at: now,
+            password_epoch: 0,
             source_ip: "192.0.2.10".into(),
             user_agent: "tests".into(),
         };
         self.store.create_session(&session).await.unwrap();
         token.secret
+    }
+
+    /// The session a bearer token opens at `now`, as the functions' session check sees it
+    /// (expiry, idle limit, password epoch).
+    pub async fn session_of_token(&self, token: &str, now: chrono::DateTime<Utc>) -> Option<Session> {
+        let (account, digest) = crate::domain::token::parse_session_token(token)?;
+        self.live(&account, &digest, now).await
+    }
+
+    /// The stored session `digest` of `account` if it is alive at `now`.
+    pub async fn live(
+        &self,
+        account: &AccountId,
+        digest: &crate::domain::token::TokenDigest,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<Session> {
+        let (session, epoch) = self.store.session(account, digest).await.unwrap()?;
+        let idle = chrono::Duration::minutes(i64::from(self.settings.session_idle_minutes));
+        session.live_at(now, idle, epoch).then_some(session)
     }
 
     /// Marks `sub` as an upgrade leaves it: superseded by a new serial number, usable

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use shared::config::Settings;
-use shared::domain::password::{check_strength, PasswordHasherArgon};
+use shared::domain::password::{check_strength_with, PasswordHasherArgon};
 use shared::domain::{
     Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
 };
@@ -278,7 +278,7 @@ fn account(email: &str, name: &str, company: &str, password: &str) -> Result<(Ac
     if name.trim().is_empty() || company.trim().is_empty() {
         return Err(input("name and company must not be empty"));
     }
-    check_strength(password, &email).map_err(|e| input(e.to_string()))?;
+    check_strength_with(password, &email, &[name, company]).map_err(|e| input(e.to_string()))?;
     let hasher = PasswordHasherArgon::new().map_err(|e| input(e.to_string()))?;
     let account = Account {
         id: AccountId::generate().map_err(|e| input(e.to_string()))?,

@@ -1,6 +1,7 @@
 // "Iniciar sesión"
-import { isApiError } from '../api.ts';
+import { isApiError, type LoginRequest } from '../api.ts';
 import { routeLinkHandler, type App, type View } from '../app.ts';
+import { deviceTokenFor, rememberDevice } from '../devices.ts';
 import { flagField, h, messageBox, setBusy, uid, unflagField } from '../dom.ts';
 import { sentenceFor } from '../messages.ts';
 import { PATHS } from '../router.ts';
@@ -65,8 +66,14 @@ export function loginView(app: App): View {
     }
     msg.show('info', 'Verificando tus datos…');
     setBusy(submit, true, 'Entrando…');
+    const address = email.value.trim();
+    const body: LoginRequest = { email: address, password: password.value };
+    // This browser's token of an earlier login for this e-mail, if any.
+    const deviceToken = deviceTokenFor(address);
+    if (deviceToken) body.device_token = deviceToken;
     try {
-      const res = await app.api.login({ email: email.value.trim(), password: password.value });
+      const res = await app.api.login(body);
+      rememberDevice(address, res.device_token);
       app.signIn(res);
     } catch (e) {
       setBusy(submit, false);

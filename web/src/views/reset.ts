@@ -4,11 +4,27 @@ import { flagField, h, messageBox, setBusy, uid, unflagField } from '../dom.ts';
 import { PASSWORD_CHANGED, PASSWORD_RULE, sentenceFor } from '../messages.ts';
 import { PATHS } from '../router.ts';
 import { clearSession } from '../session.ts';
-import { checkNewPassword } from '../validate.ts';
+import { checkNewPassword, PASSWORD_MAX, PASSWORD_MIN } from '../validate.ts';
 import { isApiError } from '../api.ts';
 
+/** The mailed token, once read from the address bar: kept in memory only. */
+let resetToken = '';
+
+/**
+ * The token of `?token=…`, taken out of the address bar at once (history, referrers and
+ * screenshots never keep it); later renders of this screen in the same page reuse it.
+ */
+function takeResetToken(): string {
+  const params = new URLSearchParams(location.search);
+  if (params.has('token')) {
+    resetToken = params.get('token')?.trim() ?? '';
+    history.replaceState(null, '', PATHS.reset);
+  }
+  return resetToken;
+}
+
 export function resetView(app: App): View {
-  const token = new URLSearchParams(location.search).get('token')?.trim() ?? '';
+  const token = takeResetToken();
   const heading = h('h1', { tabindex: '-1', id: 'reset-title' }, 'Restablecer contraseña');
   const element = h('section', { class: 'view narrow', 'aria-labelledby': 'reset-title' }, heading);
   const loginLink = () =>
@@ -48,8 +64,8 @@ export function resetView(app: App): View {
     name: 'new-password',
     type: 'password',
     autocomplete: 'new-password',
-    minlength: '10',
-    maxlength: '128',
+    minlength: String(PASSWORD_MIN),
+    maxlength: String(PASSWORD_MAX),
     'aria-describedby': ruleId,
     required: true,
   });
@@ -58,7 +74,7 @@ export function resetView(app: App): View {
     name: 'confirm-password',
     type: 'password',
     autocomplete: 'new-password',
-    maxlength: '128',
+    maxlength: String(PASSWORD_MAX),
     required: true,
   });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Guardar contraseña');
@@ -89,7 +105,7 @@ export function resetView(app: App): View {
       await app.api.confirmPasswordReset({ token, new_password: password.value });
       // Every session of the account was revoked; forget ours too, and the token.
       clearSession();
-      history.replaceState(null, '', PATHS.reset);
+      resetToken = '';
       // The message region stays where it is; the fields give way to the result.
       for (const el of [...fields, actions]) el.remove();
       msg.show('success', PASSWORD_CHANGED);
@@ -101,6 +117,7 @@ export function resetView(app: App): View {
       setBusy(submit, false);
       msg.show('error', sentenceFor(e, 'reset'));
       if (isApiError(e) && e.code === 'invalid_token') {
+        resetToken = '';
         after.replaceChildren(forgotLink());
         after.hidden = false;
       } else if (isApiError(e) && e.code === 'weak_password') {

@@ -6,6 +6,7 @@
 mod account;
 mod attrs;
 mod catalog;
+mod lockout;
 mod outbox;
 mod reset;
 mod serial;
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use super::{StoreError, StoreResult};
@@ -27,6 +28,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
+    pub use super::lockout::{client as login_client, device, hour as login_failures_hour};
     pub use super::outbox::mail;
     pub use super::reset::token as reset_token;
     pub use super::serial::{claim as serial_claim, serial, terms};
@@ -122,13 +124,16 @@ impl DynamoStore {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
+            let mut query = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk));
+            // An empty prefix is the whole partition (DynamoDB refuses an empty begins_with).
+            query = if prefix.is_empty() {
+                query.key_condition_expression("pk = :pk")
+            } else {
+                query
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix))
+            };
+            let out = query
                 .consistent_read(true)
                 .set_limit(limit)
                 .set_exclusive_start_key(start)
@@ -141,6 +146,29 @@ impl DynamoStore {
                 _ => return Ok(items),
             }
         }
+    }
+
+    /// The items at `keys` (strongly consistent), in one BatchGetItem; keys DynamoDB left
+    /// unprocessed under load are asked for again.
+    async fn batch_get(&self, op: &'static str, keys: &[&Key]) -> StoreResult<Vec<Item>> {
+        let keys = keys.iter().map(|k| k.item()).collect();
+        let mut request = build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?;
+        let mut items = Vec::new();
+        for _ in 0..5 {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error(op, e))?;
+            items.extend(out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(left) if !left.keys().is_empty() => request = left,
+                _ => return Ok(items),
+            }
+        }
+        Err(StoreError::Unavailable(format!("{op}: keys left unprocessed")))
     }
 
     /// A transaction item that creates `item` only if its key is new.
@@ -250,6 +278,11 @@ fn cancellation_codes(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<Str
         },
         _ => None,
     }
+}
+
+/// The item of `items` whose `type` is `kind`.
+fn of_type<'a>(items: &'a [Item], kind: &str) -> Option<&'a Item> {
+    items.iter().find(|i| i.get("type").and_then(|v| v.as_s().ok()).is_some_and(|t| t == kind))
 }
 
 /// Whether item `i` of a cancelled transaction failed its condition.

@@ -1,12 +1,13 @@
 //! Password resets: the one-time token (`RESET#<digest of the token>` / `RESET`) and the
-//! times of the last reset mails, kept on the login item (3 in any hour).
+//! times of the last reset mails, kept on the login item (3 in any hour). Completing one
+//! moves the password epoch on (every older session is dead), and clears the lockout.
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
-use super::account::login;
-use super::account::partition;
+use super::account::{login, partition, profile};
 use super::attrs::Attrs;
+use super::lockout;
 use super::session::{pointed_session, session, POINTER_PREFIX};
 use super::{build, condition_met, n, s, sdk_error, transaction_error, DynamoStore, Key};
 use crate::domain::token::TokenDigest;
@@ -73,6 +74,8 @@ impl PasswordResets for DynamoStore {
     async fn complete_reset(&self, reset: &ResetToken, new_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let pk = partition(&reset.account);
         let pointers = self.query_prefix("list sessions", &pk, POINTER_PREFIX, None).await?;
+        // The e-mail's lockout counts go too: the owner starts afresh.
+        let locks = self.query_prefix("list login locks", &lockout::partition(&reset.email), "", None).await?;
         let spend = Update::builder()
             .table_name(&self.table)
             .set_key(Some(token(&reset.digest).item()))
@@ -85,7 +88,8 @@ impl PasswordResets for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(login(&reset.email).item()))
             .update_expression(
-                "SET password_hash = :hash, failed_logins = :zero, password_changed_at = :now REMOVE locked_until",
+                "SET password_hash = :hash, password_changed_at = :now, \
+                 password_epoch = if_not_exists(password_epoch, :zero) + :one",
             )
             // The e-mail still logs in to this account, and a link mailed before the last
             // password change is dead.
@@ -96,14 +100,38 @@ impl PasswordResets for DynamoStore {
             .expression_attribute_values(":issued", s(reset.issued_at.to_rfc3339()))
             .expression_attribute_values(":hash", s(new_hash))
             .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .build();
+        // The account's epoch moves on with the login's: every session made before (or
+        // made later by a login that read the old hash) is dead, deleted or not.
+        let new_epoch = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile(&reset.account).item()))
+            .update_expression("SET password_epoch = if_not_exists(password_epoch, :zero) + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
             .build();
         let mut items = vec![
             TransactWriteItem::builder().update(build(spend)?).build(),
             TransactWriteItem::builder().update(build(replace)?).build(),
+            TransactWriteItem::builder().update(build(new_epoch)?).build(),
         ];
-        // Sessions beyond what one transaction holds are revoked after it.
+        // The sessions are deleted to tidy up (they are dead by their epoch already);
+        // those beyond what one transaction holds go after it, best effort.
         let mut rest = Vec::new();
+        let lock_keys = locks.iter().map(|item| {
+            let a = Attrs::new(item);
+            Ok(Key::new(a.str("pk")?, a.str("sk")?))
+        });
+        for key in lock_keys.collect::<StoreResult<Vec<_>>>()? {
+            if items.len() < TRANSACTION_ITEMS {
+                items.push(self.delete(&key)?);
+            } else {
+                rest.push(key);
+            }
+        }
         for item in &pointers {
             let (digest, pointer) = pointed_session(item)?;
             for key in [session(&digest), pointer] {
@@ -126,13 +154,10 @@ impl PasswordResets for DynamoStore {
             }
         }
         for key in rest {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key.item()))
-                .send()
-                .await
-                .map_err(|e| sdk_error("revoke session", e))?;
+            let result = self.client.delete_item().table_name(&self.table).set_key(Some(key.item())).send().await;
+            if let Err(e) = result {
+                tracing::warn!(error = %sdk_error("revoke session", e), "a dead session was not deleted");
+            }
         }
         Ok(())
     }

@@ -3,13 +3,13 @@
 //! finds the owner from the number alone) and the record of accepted upgrade terms
 //! (`ACCOUNT#<id>` / `TERMS#<old serial>`).
 
-use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ConditionCheck, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::account::{account_from, partition, profile};
 use super::attrs::Attrs;
 use super::{
-    build, cancellation_codes, condition_met, failed_condition, is_transient_reason, n, s, sdk_error,
+    build, cancellation_codes, condition_met, failed_condition, is_transient_reason, n, of_type, s, sdk_error,
     transaction_error, DynamoStore, Item, Key,
 };
 use crate::domain::{Account, AccountId, BillingPeriod, Plan, Serial, Subscription, Upgrade};
@@ -179,39 +179,14 @@ impl SerialValidation for DynamoStore {
     async fn serial_with_account(&self, number: &Serial) -> StoreResult<Option<(Subscription, Account)>> {
         let Some(claim_item) = self.get("get serial claim", &claim(number)).await? else { return Ok(None) };
         let account = Attrs::new(&claim_item).account_id("account_id")?;
-        let keys = vec![profile(&account).item(), serial(&account, number).item()];
-        let mut request = build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?;
-        let (mut owner, mut subscription) = (None, None);
-        // BatchGetItem may leave keys unprocessed under load: ask again for those.
-        for _ in 0..5 {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request.clone())
-                .send()
-                .await
-                .map_err(|e| sdk_error("get serial and account", e))?;
-            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
-                match item.get("type").and_then(|v| v.as_s().ok()).map(String::as_str) {
-                    Some("account") => owner = Some(account_from(&item)?),
-                    _ => subscription = Some(subscription_from(&item)?),
-                }
-            }
-            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                Some(left) if !left.keys().is_empty() => request = left,
-                _ => {
-                    return match (subscription, owner) {
-                        (Some(sub), Some(acc)) => Ok(Some((sub, acc))),
-                        (None, _) => Ok(None),
-                        (Some(_), None) => Err(StoreError::Corrupt {
-                            key: profile(&account).pk,
-                            reason: "serial without its account".into(),
-                        }),
-                    }
-                }
+        let items = self.batch_get("get serial and account", &[&profile(&account), &serial(&account, number)]).await?;
+        match (of_type(&items, "serial"), of_type(&items, "account")) {
+            (Some(sub), Some(owner)) => Ok(Some((subscription_from(sub)?, account_from(owner)?))),
+            (None, _) => Ok(None),
+            (Some(_), None) => {
+                Err(StoreError::Corrupt { key: profile(&account).pk, reason: "serial without its account".into() })
             }
         }
-        Err(StoreError::Unavailable("get serial and account: keys left unprocessed".into()))
     }
 
     async fn activate(&self, subscription: &Subscription, today: NaiveDate) -> StoreResult<bool> {

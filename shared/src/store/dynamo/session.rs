@@ -5,12 +5,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::account::partition;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+
+use super::account::{partition, profile};
 use super::attrs::Attrs;
-use super::{n, s, transaction_error, DynamoStore, Item, Key};
+use super::{build, condition_met, n, of_type, s, sdk_error, transaction_error, DynamoStore, Item, Key};
 use crate::domain::token::TokenDigest;
 use crate::domain::AccountId;
-use crate::store::{Session, Sessions, StoreResult};
+use crate::store::{Session, Sessions, StoreError, StoreResult};
 
 pub(super) const POINTER_PREFIX: &str = "SESSION#";
 
@@ -27,18 +29,23 @@ fn describe(item: &mut Item, s_: &Session) {
     item.insert("account_id".into(), s(s_.account.as_str()));
     item.insert("created_at".into(), s(s_.created_at.to_rfc3339()));
     item.insert("expires_at".into(), n(s_.expires_at.timestamp()));
+    item.insert("password_epoch".into(), n(s_.password_epoch));
+    item.insert("last_used_at".into(), s(s_.last_used_at.to_rfc3339()));
     item.insert("source_ip".into(), s(&s_.source_ip));
     item.insert("user_agent".into(), s(&s_.user_agent));
 }
 
 fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Session> {
     let a = Attrs::new(item);
+    let created_at = a.instant("created_at")?;
     Ok(Session {
         digest,
         id: a.str("session_id")?.to_string(),
         account: a.account_id("account_id")?,
-        created_at: a.instant("created_at")?,
+        created_at,
         expires_at: a.epoch("expires_at")?,
+        last_used_at: a.opt_instant("last_used_at")?.unwrap_or(created_at),
+        password_epoch: a.opt_num("password_epoch")?.unwrap_or(0),
         source_ip: a.opt_str("source_ip")?.unwrap_or_default().to_string(),
         user_agent: a.opt_str("user_agent")?.unwrap_or_default().to_string(),
     })
@@ -60,15 +67,66 @@ impl Sessions for DynamoStore {
         pointer_item.insert("type".into(), s("session_pointer"));
         pointer_item.insert("digest".into(), s(new.digest.as_str()));
         describe(&mut pointer_item, new);
-        let items = vec![self.put_if_absent(item)?, self.put_if_absent(pointer_item)?];
-        self.transact(items).await.map_err(|e| transaction_error("create session", e))
+        // Made for the password the login checked: if a reset moved the epoch on since,
+        // the session is never created.
+        let same_epoch = if new.password_epoch == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(password_epoch) OR password_epoch = :epoch)"
+        } else {
+            "attribute_exists(pk) AND password_epoch = :epoch"
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(profile(&new.account).item()))
+            .condition_expression(same_epoch)
+            .expression_attribute_values(":epoch", n(new.password_epoch))
+            .build();
+        let items = vec![
+            self.put_if_absent(item)?,
+            self.put_if_absent(pointer_item)?,
+            TransactWriteItem::builder().condition_check(build(check)?).build(),
+        ];
+        self.transact(items).await.map_err(|e| match transaction_error("create session", e) {
+            StoreError::Conflict(_) => StoreError::Conflict("the password changed since the login read it".into()),
+            other => other,
+        })
     }
 
-    async fn session(&self, digest: &TokenDigest, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
-        let Some(item) = self.get("get session", &session(digest)).await? else { return Ok(None) };
-        let found = session_from(&item, digest.clone())?;
-        // TTL deletion is lazy: expiry is checked here.
-        Ok((found.expires_at > now).then_some(found))
+    async fn session(&self, account: &AccountId, digest: &TokenDigest) -> StoreResult<Option<(Session, u64)>> {
+        let items = self.batch_get("get session", &[&session(digest), &profile(account)]).await?;
+        let (Some(found), Some(owner)) = (of_type(&items, "session"), of_type(&items, "account")) else {
+            return Ok(None);
+        };
+        let found = session_from(found, digest.clone())?;
+        if &found.account != account {
+            return Ok(None);
+        }
+        let epoch = Attrs::new(owner).opt_num("password_epoch")?.unwrap_or(0);
+        Ok(Some((found, epoch)))
+    }
+
+    fn touch_session(&self, used: &Session, now: DateTime<Utc>) {
+        let (store, used) = (self.clone(), used.clone());
+        // Not awaited: the request does not wait for it. On a single-threaded runtime it
+        // runs while the request waits on its other calls; if the instance is frozen first,
+        // it finishes at the next invocation.
+        tokio::spawn(async move {
+            let now = s(now.to_rfc3339());
+            for key in [session(&used.digest), pointer(&used.account, &used.id)] {
+                let result = store
+                    .client
+                    .update_item()
+                    .table_name(&store.table)
+                    .set_key(Some(key.item()))
+                    .update_expression("SET last_used_at = :now")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":now", now.clone())
+                    .send()
+                    .await;
+                if let Err(e) = condition_met(result.map_err(|e| sdk_error("touch session", e))) {
+                    tracing::warn!(error = %e, "session use not recorded");
+                }
+            }
+        });
     }
 
     async fn revoke_session(&self, old: &Session) -> StoreResult<()> {
