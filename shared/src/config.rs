@@ -27,6 +27,33 @@ pub struct Settings {
     /// the edge, whose `True-Client-IP` is then the client's address. Unset: trust only the
     /// gateway's own source address.
     pub origin_verify_secret: Option<String>,
+    /// Keys the hash that names an e-mail in the auth log (`LOG_EMAIL_KEY`).
+    pub log_key: LogKey,
+}
+
+/// The key of the e-mail tags in the auth log. Without `LOG_EMAIL_KEY` it is random per
+/// instance (tags then match only within one instance). Never printed.
+#[derive(Clone)]
+pub struct LogKey(Vec<u8>);
+
+impl LogKey {
+    pub fn random() -> Self {
+        let mut key = vec![0u8; 32];
+        // Without randomness there is no secret to key with: an empty key still hides the
+        // e-mail from a reader who does not know the scheme, and startup goes on.
+        let _ = getrandom::fill(&mut key);
+        LogKey(key)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for LogKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogKey(..)")
+    }
 }
 
 /// Settings of the functions that send mail.
@@ -57,7 +84,17 @@ impl Settings {
         let session_ttl_hours = number(&get, "SESSION_TTL_HOURS", 12, 1..=12, "hours")?;
         let session_idle_minutes = number(&get, "SESSION_IDLE_MINUTES", 30, 5..=720, "minutes")?;
         let origin_verify_secret = get("ORIGIN_VERIFY_SECRET").filter(|s| !s.trim().is_empty());
-        Ok(Settings { table_name, time_zone, session_ttl_hours, session_idle_minutes, origin_verify_secret })
+        let log_key = match get("LOG_EMAIL_KEY").filter(|s| !s.trim().is_empty()) {
+            Some(k) if k.len() >= 16 => LogKey(k.into_bytes()),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_EMAIL_KEY",
+                    reason: "must be at least 16 characters".into(),
+                })
+            }
+            None => LogKey::random(),
+        };
+        Ok(Settings { table_name, time_zone, session_ttl_hours, session_idle_minutes, origin_verify_secret, log_key })
     }
 
     /// Today in the vendor's time zone: statuses and activation dates use it.

@@ -206,7 +206,7 @@ export interface components {
             device_token?: string;
         };
         LoginResponse: {
-            /** @description 256 random bits, base64url (43 characters). */
+            /** @description The account id, a dot, then 256 random bits in base64url: the account lets the session and its account be read together. Opaque to clients. */
             token: string;
             /** @constant */
             token_type: "Bearer";

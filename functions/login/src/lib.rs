@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-use shared::auth::authenticate;
+use shared::auth::{authenticate, email_tag};
 use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::{issue_session_token, issue_token, plausible_token, random_id, TokenDigest};
@@ -77,7 +77,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
     async fn logout(&self, call: Call) -> Reply {
         let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         self.store.revoke_session(&session).await?;
-        tracing::info!("logged out");
+        tracing::info!(event = "logout", client = call.caller.source_ip.as_str(), "logged out");
         no_content()
     }
 
@@ -92,6 +92,10 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
             self.burn(password).await?;
             return Err(ApiError::InvalidCredentials);
         };
+        // The auth log names the e-mail by a keyed hash and the client by its address; the
+        // request id is on every line already (the runtime's span).
+        let tag = email_tag(&self.settings.log_key, &email);
+        let client_ip = call.caller.source_ip.as_str();
         let presented = device_token.map(TokenDigest::of);
         let facts = self.store.login_facts(&email, presented.as_ref(), now).await?;
         let client = match presented {
@@ -101,12 +105,14 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
         if !facts.known_device && facts.failures_this_hour >= ACCOUNT_FAILURES_PER_HOUR {
             // Until the clock hour is over, only known devices may try.
             let secs = 3600 - now.timestamp().rem_euclid(3600) as u64;
-            tracing::info!(retry_after = secs, "login refused: hourly limit for this e-mail, unknown device");
+            tracing::info!(event = "login_ceiling", email_tag = %tag, client = client_ip, retry_after = secs,
+                "login refused: hourly limit for this e-mail, unknown device");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         if let AttemptReservation::Locked(until) = self.store.reserve_login_attempt(&email, &client, now).await? {
             let secs = (until - now).num_seconds().max(1) as u64;
-            tracing::info!(retry_after = secs, "login refused: this client is locked out");
+            tracing::info!(event = "login_locked", email_tag = %tag, client = client_ip, retry_after = secs,
+                "login refused: this client is locked out");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         let matches = match &facts.credentials {
@@ -121,7 +127,8 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
             if failures == ACCOUNT_FAILURES_PER_HOUR {
                 self.tell_owner(&email, now).await;
             }
-            tracing::info!("login failed");
+            tracing::info!(event = "login_failed", email_tag = %tag, client = client_ip, failures_this_hour = failures,
+                "login failed");
             return Err(ApiError::InvalidCredentials);
         };
         let new_device = match device_token {
@@ -141,6 +148,8 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
         succeeded?;
         let account = account?.ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
         let (token, expires_at) = self.open_session(&call, &account.id, credentials.password_epoch).await?;
+        tracing::info!(event = "login", email_tag = %tag, client = client_ip, known_device = facts.known_device,
+            "logged in");
         let device_token = match &new_device {
             Some(t) => t.secret.as_str(),
             None => device_token.unwrap_or_default(),
@@ -183,7 +192,6 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
             Err(StoreError::Conflict(_)) => return Err(ApiError::InvalidCredentials),
             Err(e) => return Err(e.into()),
         }
-        tracing::info!("logged in");
         Ok((token.secret, expires_at))
     }
 

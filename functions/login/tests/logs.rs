@@ -44,6 +44,12 @@ async fn logs_hold_neither_the_password_nor_the_token() {
     assert!(!logs.contains(PASSWORD));
     assert!(!logs.contains("Wrong-Secret-99"));
     assert!(!logs.contains(&token));
+    // Auth events name the e-mail by its keyed tag and the client by its address, never the
+    // e-mail itself.
+    let tag = shared::auth::email_tag(&env.settings.log_key, &env.email("ana"));
+    assert!(logs.contains(&format!("\"email_tag\":\"{tag}\"")), "auth events carry the tag: {logs}");
+    assert!(logs.contains("\"event\":\"login_failed\"") && logs.contains("203.0.113.10"), "{logs}");
+    assert!(!logs.contains(&email), "the e-mail is in the logs: {logs}");
     if let Some(i) = logs.find("$argon2id$") {
         panic!("hash in logs: {}", &logs[i.saturating_sub(400)..(i + 100).min(logs.len())]);
     }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 
-use shared::config::MailSettings;
+use shared::auth::email_tag;
+use shared::config::{LogKey, MailSettings};
 use shared::domain::password::{check_strength, PasswordHasherArgon};
 use shared::domain::token::{issue_token, plausible_token, random_id, TokenDigest};
 use shared::domain::{Credentials, Email};
@@ -25,6 +26,7 @@ pub struct App<S> {
     mail: MailSettings,
     mailer: Mailer,
     hasher: PasswordHasherArgon,
+    log_key: LogKey,
 }
 
 /// The function's routes, declared once (see `login::routes`).
@@ -40,7 +42,8 @@ impl App<DynamoStore> {
         let (mail, mailer) = base.mail();
         let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
         let edge = base.settings.origin_verify_secret.clone();
-        Function::new(App { store: base.store, mail, mailer, hasher }, routes()).behind_edge(edge)
+        let log_key = base.settings.log_key.clone();
+        Function::new(App { store: base.store, mail, mailer, hasher, log_key }, routes()).behind_edge(edge)
     }
 }
 
@@ -50,6 +53,8 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
         let started = tokio::time::Instant::now();
         let email = call.body()?.string("email", MAX_FIELD_BYTES)?;
         if let Ok(email) = Email::parse(email) {
+            tracing::info!(event = "reset_requested", email_tag = %email_tag(&self.log_key, &email),
+                client = call.caller.source_ip.as_str(), "password reset asked for");
             if let Some(login) = self.store.credentials(&email).await? {
                 // Past this point a failure must not show either: it is logged, and the
                 // customer can ask again.
@@ -112,7 +117,8 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         match self.store.complete_reset(&reset, &hash, call.now).await {
             Ok(()) => {
-                tracing::info!("password replaced; sessions revoked");
+                tracing::info!(event = "reset_completed", email_tag = %email_tag(&self.log_key, &reset.email),
+                    client = call.caller.source_ip.as_str(), "password replaced; sessions revoked");
                 no_content()
             }
             Err(StoreError::Conflict(_)) => Err(ApiError::InvalidToken),

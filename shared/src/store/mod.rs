@@ -139,7 +139,7 @@ pub const LOCK_MINUTES: i64 = 15;
 /// Failures per e-mail and clock hour, from all clients, past which only known devices
 /// may still try (and the owner gets one mail).
 pub const ACCOUNT_FAILURES_PER_HOUR: u32 = 100;
-/// How long a device stays known after its last successful login.
+/// How long a device stays known after the login that made it known.
 pub const DEVICE_DAYS: i64 = 365;
 
 pub trait Accounts {
@@ -261,7 +261,10 @@ pub trait MailOutbox {
 
 /// The operators' writes (`portal-admin`).
 pub trait CatalogWriter {
+    /// Creates or replaces a product (`portal-admin product set`).
     async fn put_product(&self, product: &Product) -> StoreResult<()>;
+    /// Creates a product only if the catalog has none for its system; `false` if it had.
+    async fn add_product(&self, product: &Product) -> StoreResult<bool>;
 }
 
 pub trait AccountWriter {

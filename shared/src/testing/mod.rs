@@ -83,6 +83,7 @@ impl TestEnv {
             session_ttl_hours: 12,
             session_idle_minutes: 30,
             origin_verify_secret: None,
+            log_key: crate::config::LogKey::random(),
         };
         TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag }
     }

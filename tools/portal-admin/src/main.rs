@@ -43,8 +43,13 @@ enum Command {
         #[command(subcommand)]
         command: SubscriptionCommand,
     },
-    /// Load the demo data `make dev` uses and print the demo login
-    SeedDemo,
+    /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
+    SeedDemo {
+        /// Load it into a table that is not on this machine (a demo account with a known
+        /// password in a real table is a way in)
+        #[arg(long)]
+        i_know_this_is_not_local: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -254,7 +259,17 @@ async fn run(cli: Cli) -> Result<()> {
             })?;
             println!("{}", sub.serial);
         }
-        Command::SeedDemo => seed_demo(&store, settings.today(Utc::now())).await?,
+        Command::SeedDemo { i_know_this_is_not_local } => {
+            let endpoint = dynamodb_endpoint();
+            if !i_know_this_is_not_local && !endpoint.as_deref().is_some_and(is_local) {
+                return Err(input(format!(
+                    "seed-demo writes a demo account with a published password: refused for {} \
+                     (set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB, or pass --i-know-this-is-not-local)",
+                    endpoint.as_deref().unwrap_or("AWS itself (no endpoint set)")
+                )));
+            }
+            seed_demo(&store, settings.today(Utc::now())).await?
+        }
     }
     Ok(())
 }
@@ -354,8 +369,27 @@ const DEMO_TERMS: &str = include_str!("../demo-terms.txt");
 /// system, version, users, plan, billing, next payment, activation
 type DemoSerial = (&'static str, &'static str, u32, PlanArg, Option<BillingArg>, Option<NaiveDate>, Option<NaiveDate>);
 
+/// The DynamoDB endpoint the SDK will use, as the standard settings give it.
+fn dynamodb_endpoint() -> Option<String> {
+    ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// An endpoint on this machine: loopback only.
+fn is_local(endpoint: &str) -> bool {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    host == "localhost" || host == "::1" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The demo customer with one serial in each situation, dated from today so the demo
-/// never goes stale. Idempotent: an existing demo account is left as it is.
+/// never goes stale. Idempotent: an existing demo account is left as it is, and so is
+/// a product the catalog has (a vendor's own terms are never replaced by the demo's).
 async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
     for (system, name, version) in [
         ("SAE", "Aspel SAE", "8.0"),
@@ -363,7 +397,9 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
         ("COI", "Aspel COI", "10.0"),
         ("BANCO", "Aspel BANCO", "6.0"),
     ] {
-        store.put_product(&product(system, name, version, "2022-10", DEMO_TERMS)?).await?;
+        if !store.add_product(&product(system, name, version, "2022-10", DEMO_TERMS)?).await? {
+            println!("product {system} exists already; left as it is");
+        }
     }
     let days = |n: i64| -> NaiveDate {
         if n >= 0 {
@@ -425,4 +461,24 @@ async fn seed_demo(store: &DynamoStore, today: NaiveDate) -> Result<()> {
     }
     println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn only_loopback_endpoints_are_local() {
+        for local in ["http://127.0.0.1:8000", "http://localhost:8000/", "http://[::1]:8000", "http://127.0.0.2:8000"] {
+            assert!(is_local(local), "{local}");
+        }
+        for remote in [
+            "https://dynamodb.us-east-1.amazonaws.com",
+            "http://10.0.0.5:8000",
+            "http://127.0.0.1.example.com:8000",
+            "http://localhost.evil.example",
+        ] {
+            assert!(!is_local(remote), "{remote}");
+        }
+    }
 }

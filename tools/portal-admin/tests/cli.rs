@@ -379,6 +379,37 @@ async fn seed_demo_is_idempotent_and_prints_the_demo_login() {
     assert_eq!(serials[0], serials[1], "the second run added and changed nothing");
 }
 
+#[tokio::test]
+async fn seed_demo_never_replaces_a_product_the_vendor_set() {
+    let admin = Admin::new();
+    let terms = admin.ready();
+    admin.set_sae(&terms, "9.0").ok("product set SAE 9.0");
+    let run = admin.run(&["seed-demo"]).ok("seed-demo");
+    assert!(run.stdout.contains("product SAE exists already"), "{}", run.stdout);
+    let products = admin.store().await.products().await.unwrap();
+    let sae = products.iter().find(|p| p.system.as_str() == "SAE").unwrap();
+    assert_eq!(sae.latest_version.as_str(), "9.0", "the vendor's product stands");
+    assert!(sae.terms.text.contains("Dejarás de usar"), "with the vendor's terms");
+}
+
+#[tokio::test]
+async fn seed_demo_refuses_a_table_that_is_not_local() {
+    let admin = Admin::new();
+    admin.run(&["init"]).ok("init");
+    for remote in ["https://dynamodb.us-east-1.amazonaws.com", "http://10.1.2.3:8000"] {
+        let run: Run = admin
+            .command(&["seed-demo"])
+            .env("AWS_ENDPOINT_URL_DYNAMODB", remote)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run portal-admin")
+            .into();
+        let line = run.fails_with_one_line("seed-demo against a remote table");
+        assert!(line.contains(remote) && line.contains("--i-know-this-is-not-local"), "{line}");
+    }
+    assert_eq!(admin.store().await.products().await.unwrap(), vec![], "nothing written");
+}
+
 // ------------------------------------------------------------------ bad input
 
 #[tokio::test]

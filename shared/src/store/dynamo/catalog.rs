@@ -1,7 +1,7 @@
 //! The catalog: one item per product (`CATALOG` / `PRODUCT#<system>`), read with one Query.
 
 use super::attrs::Attrs;
-use super::{s, DynamoStore, Item, Key};
+use super::{condition_met, s, DynamoStore, Item, Key};
 use crate::domain::{Product, SystemCode, Terms};
 use crate::store::{CatalogReader, CatalogWriter, StoreResult};
 
@@ -31,13 +31,21 @@ impl CatalogReader for DynamoStore {
 
 impl CatalogWriter for DynamoStore {
     async fn put_product(&self, p: &Product) -> StoreResult<()> {
-        let mut item = product(&p.system).item();
-        item.insert("type".into(), s("product"));
-        item.insert("system".into(), s(p.system.as_str()));
-        item.insert("name".into(), s(&p.name));
-        item.insert("latest_version".into(), s(p.latest_version.as_str()));
-        item.insert("terms_version".into(), s(&p.terms.version));
-        item.insert("terms_text".into(), s(&p.terms.text));
-        self.put("put product", item, None).await
+        self.put("put product", product_item(p), None).await
     }
+
+    async fn add_product(&self, p: &Product) -> StoreResult<bool> {
+        condition_met(self.put("add product", product_item(p), Some("attribute_not_exists(pk)")).await)
+    }
+}
+
+fn product_item(p: &Product) -> Item {
+    let mut item = product(&p.system).item();
+    item.insert("type".into(), s("product"));
+    item.insert("system".into(), s(p.system.as_str()));
+    item.insert("name".into(), s(&p.name));
+    item.insert("latest_version".into(), s(p.latest_version.as_str()));
+    item.insert("terms_version".into(), s(&p.terms.version));
+    item.insert("terms_text".into(), s(&p.terms.text));
+    item
 }
