@@ -107,6 +107,8 @@ stack_wait_dynamodb "$STATE"
 
 say "creating the table $TABLE_NAME (portal-admin init; the first build takes a while)..."
 cargo run -q -p portal-admin -- init
+say "the signing key of validation answers (portal-admin keys rotate --if-missing)..."
+cargo run -q -p portal-admin -- keys rotate --if-missing
 say "loading the demo data (portal-admin seed-demo)..."
 SEED_OUT="$(cargo run -q -p portal-admin -- seed-demo)"
 printf '%s\n' "$SEED_OUT" >"$ROOT/.local/demo-login.txt"

@@ -130,11 +130,13 @@ fi
 # ---- 2. settings, build, table and demo data ------------------------------------------
 # scripts/local.env with this run's table and emulators; every other setting as make dev.
 ENV_FILE="$STATE/env"
-grep -vE '^(TABLE_NAME|AWS_ENDPOINT_URL_DYNAMODB|AWS_ENDPOINT_URL_SESV2)=' "$ROOT/scripts/local.env" >"$ENV_FILE"
+grep -vE '^(TABLE_NAME|AWS_ENDPOINT_URL_DYNAMODB|AWS_ENDPOINT_URL_SESV2|AWS_ENDPOINT_URL_SECRETS_MANAGER|SIGNING_KEYS_SECRET)=' "$ROOT/scripts/local.env" >"$ENV_FILE"
 cat >>"$ENV_FILE" <<EOF
 TABLE_NAME=$TABLE
 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT
 AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT
+AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$MOTO_PORT
+SIGNING_KEYS_SECRET=$TABLE/signing-keys
 EOF
 set -a
 # shellcheck source=/dev/null
@@ -154,6 +156,7 @@ for bin in "${BINS[@]}"; do
 done
 say "debug build ready ($(($(date +%s) - t))s)"
 cargo run -q --bin portal-admin -- init | sed 's/^/[fuzz] /'
+cargo run -q --bin portal-admin -- keys rotate --if-missing | sed 's/^/[fuzz] /'
 SEED_OUT="$(cargo run -q --bin portal-admin -- seed-demo)" || die "portal-admin seed-demo failed"
 DEMO_EMAIL="ana@example.com"
 DEMO_PASSWORD="$(sed -nE "s#^demo login: [^ ]+ / ([^ ]+)\$#\\1#p" <<<"$SEED_OUT")"

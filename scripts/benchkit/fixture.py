@@ -23,6 +23,7 @@ class Fixture:
         self.resetter = "eva.bench@example.com"
         self.admin("init")
         self.admin("seed-demo")  # the catalog: SAE 8.0, NOI 11.0, COI 10.0, BANCO 6.0
+        self.admin("keys", "rotate", "--if-missing")  # the signing key of validation answers
         for email in (self.email, self.upgrader, self.resetter):
             self.admin("account", "add", "--email", email, "--name", "Ana Bench", "--company", COMPANY,
                        "--password-stdin", stdin=PASSWORD)
@@ -71,6 +72,7 @@ class Fixture:
         fx.env = Fixture.admin_env(args)
         fx.admin("init")
         fx.admin("seed-demo")
+        fx.admin("keys", "rotate", "--if-missing")
 
     @staticmethod
     def admin_env(args):
@@ -83,6 +85,8 @@ class Fixture:
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_ENDPOINT_URL_DYNAMODB": args.dynamodb,
                 "AWS_ENDPOINT_URL_SESV2": args.moto,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": args.moto,
+                "SIGNING_KEYS_SECRET": f"{args.table}/signing-keys",
                 "RUST_LOG": "warn",
             }
         )

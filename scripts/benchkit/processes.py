@@ -37,6 +37,8 @@ class Bench:
             "AWS_SESSION_TOKEN": "local",
             "AWS_ENDPOINT_URL_DYNAMODB": self.ddb.url,
             "AWS_ENDPOINT_URL_SESV2": self.ses.url,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.args.moto,
+            "SIGNING_KEYS_SECRET": f"{self.args.table}/signing-keys",
             "TABLE_NAME": self.args.table,
             "MAIL_FROM": "no-reply@portal.example",
             "PORTAL_URL": "http://127.0.0.1:5173",

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod license;
 pub mod mail;
 pub mod outbox;
 pub mod startup;

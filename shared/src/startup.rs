@@ -17,6 +17,9 @@ pub struct Base {
     /// Mail settings and sender given in advance (tests); otherwise read from the
     /// environment by the functions that send mail, and only by them.
     pub mail: Option<(MailSettings, Mailer)>,
+    /// The Secrets Manager secret of the signing keys, given in advance (tests);
+    /// otherwise `SIGNING_KEYS_SECRET`, read by the functions that sign, and only by them.
+    pub signing_keys_secret: Option<String>,
 }
 
 impl Base {
@@ -31,11 +34,25 @@ impl Base {
     }
 }
 
+impl Base {
+    /// Where the signing keys are read from, for the functions that sign answers.
+    pub fn signing_keys(&self) -> crate::license::KeySource {
+        let secret = match &self.signing_keys_secret {
+            Some(s) => s.clone(),
+            None => std::env::var("SIGNING_KEYS_SECRET")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| fail_start("settings", "missing required setting SIGNING_KEYS_SECRET")),
+        };
+        crate::license::KeySource::new(crate::aws::secretsmanager(&self.sdk), secret)
+    }
+}
+
 /// Logging, settings, SDK and store from the environment.
 pub async fn base() -> Base {
     init();
     let settings = Settings::from_env().unwrap_or_else(|e| fail_start("settings", e));
     let sdk = crate::aws::sdk_config().await;
     let store = DynamoStore::new(crate::aws::dynamodb(&sdk), &settings.table_name);
-    Base { settings, sdk, store, mail: None }
+    Base { settings, sdk, store, mail: None, signing_keys_secret: None }
 }

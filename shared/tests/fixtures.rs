@@ -15,7 +15,7 @@ use shared::testing::contract::spec;
 use shared::testing::{events_dir, fixture_text};
 
 /// The routes of `docs/product.md` section 2 ("Routes"), each an operation of `openapi.yaml`.
-const DOCUMENTED_ROUTES: [&str; 7] = [
+const DOCUMENTED_ROUTES: [&str; 8] = [
     "POST /login",
     "POST /logout",
     "POST /password-reset",
@@ -23,6 +23,7 @@ const DOCUMENTED_ROUTES: [&str; 7] = [
     "GET /subscriptions",
     "POST /subscriptions/{serial}/upgrade",
     "POST /serials/{serial}/validate",
+    "GET /.well-known/jwks.json",
 ];
 
 /// Every `HttpApi` event of every resource of the template, as API Gateway route keys.
@@ -62,6 +63,7 @@ fn placeholder_value(key: &str) -> String {
         "PASSWORD" => "Comercial-2026".into(),
         "TERMS_VERSION" => "2022-10".into(),
         "COMPANY" => "Comercial Ruiz SA de CV".into(),
+        "NONCE" => "n-20261201-0001".into(),
         other => panic!("placeholder {{{{{other}}}}} is new: give it a plausible value in this test"),
     }
 }

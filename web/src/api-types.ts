@@ -168,8 +168,49 @@ export interface paths {
          *     first successful validation of a never-activated serial sets `activated_on` to
          *     today. An inactive serial answers 200 with `"status": "inactive"`: the program must
          *     stop.
+         *
+         *     **Signed answers.** Every 200 carries `license`, the answer's facts signed by the
+         *     vendor (a compact JWS, EdDSA over Ed25519), so the program can trust an answer that
+         *     came through anyone and keep it for offline use until its `exp`. It verifies the
+         *     signature with the key of the header's `kid` in `GET /.well-known/jwks.json`
+         *     (accepting `alg` `EdDSA` only), then checks `iss`, `exp` and that `serial` is its
+         *     own. The program may send a `nonce` (1 to 64 characters, fresh for each call): the
+         *     answer echoes it, in `nonce` and inside the license, so a replayed older answer
+         *     (another nonce) is told apart. See `Validation.license`.
+         *
+         *     **Attempts.** Company mismatches (403) are counted per serial and client address
+         *     in each clock hour: after 10 of them in one hour, that address gets 429
+         *     `too_many_attempts` for that serial, whatever the company (the right one too),
+         *     until the hour is over (`Retry-After`). Other addresses, and other serials from
+         *     that address, are unaffected.
          */
         post: operations["validateSerial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify the licenses of validation answers
+         * @description A JSON Web Key Set (RFC 7517) of Ed25519 public keys (RFC 8037): the key that signs
+         *     now and the retired ones whose signed answers may not have expired yet, each named
+         *     by the `kid` a license's JWS header carries. Publicly, this is
+         *     `<page origin>/api/.well-known/jwks.json` (see Servers). No bearer token. Served
+         *     by the `validate-serial` function; other methods answer 405 with `Allow: GET`
+         *     (`components.responses.MethodNotAllowed`), as on every path. A program should
+         *     fetch the set again when a license names a `kid` it does not have.
+         */
+        get: operations["getJwks"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -189,7 +230,7 @@ export interface components {
             /** @description A sentence for people. */
             detail: string;
             /** @enum {string} */
-            code: "invalid_request" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "unavailable" | "internal_error";
+            code: "invalid_request" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "too_many_attempts" | "unavailable" | "internal_error";
             /** @description With `terms_not_accepted`: the version of the current terms. */
             terms_version?: string;
         };
@@ -260,6 +301,13 @@ export interface components {
              * @example Comercial Ruiz SA de CV
              */
             company: string;
+            /**
+             * @description Optional, 1 to 64 characters chosen by the program, fresh for each call: echoed
+             *     back in `nonce` and inside the signed `license`, so that the program can tell
+             *     the answer to this call from a replayed older one.
+             * @example 4f1c2a9e-7b3d-4e21-9a57-0c6d2b8e1f30
+             */
+            nonce?: string;
         };
         /** @enum {string} */
         Plan: "subscription" | "license";
@@ -350,6 +398,57 @@ export interface components {
             valid_until: string | null;
             /** Format: date */
             activated_on: string | null;
+            /**
+             * Format: date
+             * @description The subscription's next payment; `null` for licenses.
+             */
+            next_payment_on: string | null;
+            /**
+             * Format: date-time
+             * @description When the answer was made (UTC); the license's `iat`.
+             */
+            issued_at: string;
+            /** @description The request's `nonce`, as sent; `null` when it sent none. */
+            nonce: string | null;
+            /**
+             * @description The answer signed: a JWS (RFC 7515) in compact serialization,
+             *     `<header>.<payload>.<signature>`, each part base64url without padding. Signed
+             *     with EdDSA over Ed25519 (RFC 8037): the header names `"alg": "EdDSA"` and the
+             *     `kid` of the signing key, whose public key `GET /.well-known/jwks.json`
+             *     publishes. The payload (a JWT claims set) is a JSON object of:
+             *     - `iss`: `"serial-portal"`;
+             *     - `serial`, `system`, `version`, `users`, `status`, `valid_until`,
+             *       `next_payment_on`: as in this answer (dates `YYYY-MM-DD` or `null`);
+             *     - `company`: the company name as registered on the account (not as sent);
+             *     - `nonce`: the request's `nonce`, or `null`;
+             *     - `iat`: when it was made (`issued_at`), in seconds since 1970-01-01T00:00:00Z;
+             *     - `exp`: in the same seconds, when the program must validate again: the end of
+             *       the serial's next validation day (an active subscription's `next_payment_on`,
+             *       a superseded serial's `valid_until`) in the vendor's time zone
+             *       (`TIME_ZONE`), at most 30 days after `iat` (a license: those 30 days); for
+             *       an expired or inactive serial, one day after `iat`.
+             *     A verifier ignores claims it does not know.
+             */
+            license: string;
+        };
+        /** @description A JSON Web Key Set (RFC 7517) of the keys that sign licenses. */
+        Jwks: {
+            keys: components["schemas"]["Jwk"][];
+        };
+        /** @description An Ed25519 public key as a JWK (RFC 7517, RFC 8037). */
+        Jwk: {
+            /** @constant */
+            kty: "OKP";
+            /** @constant */
+            crv: "Ed25519";
+            /** @description The 32-byte public key, base64url without padding. */
+            x: string;
+            /** @description The key's id, as in the JWS header of the licenses it signs. */
+            kid: string;
+            /** @constant */
+            use?: "sig";
+            /** @constant */
+            alg?: "EdDSA";
         };
     };
     responses: {
@@ -466,6 +565,26 @@ export interface components {
                 };
             };
         };
+        /**
+         * @description `too_many_attempts`: 10 company mismatches for this serial from this client address
+         *     in the current clock hour; every validation of this serial from this address, with
+         *     any company, gets this answer until the hour is over (`Retry-After`: the seconds
+         *     left of it). Other addresses are unaffected.
+         */
+        TooManyAttempts: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 429;
+                    /** @enum {unknown} */
+                    code?: "too_many_attempts";
+                };
+            };
+        };
         /** @description `internal_error`: an unexpected failure; the details go to the log only. */
         InternalError: {
             headers: {
@@ -480,7 +599,7 @@ export interface components {
                 };
             };
         };
-        /** @description `unavailable`: the store or the mail service failed after retries. */
+        /** @description `unavailable`: the store, the mail service or the signing keys (Secrets Manager) failed after retries. */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -817,7 +936,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The serial's state. */
+            /** @description The serial's state, and the same facts signed (`license`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -857,6 +976,31 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyAttempts"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    /** @description The set may be kept 5 minutes, by anyone. */
+                    "Cache-Control": "public, max-age=300";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

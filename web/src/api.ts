@@ -60,6 +60,7 @@ export const PROBLEM_CODES = [
   'terms_not_accepted',
   'weak_password',
   'account_locked',
+  'too_many_attempts',
   'unavailable',
   'internal_error',
 ] as const satisfies readonly ProblemCode[];

@@ -73,6 +73,9 @@ const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = 
   // Counted per account and device or network: other devices may still sign in.
   account_locked: (e) =>
     `Demasiados intentos fallidos desde este dispositivo o esta red. Podrás intentarlo de nuevo en ${inWords(e.retryAfter, 'unos minutos')}. Si no recuerdas tu contraseña, restablécela con «¿Olvidaste tu contraseña?».`,
+  // Validation only (the desktop program's route); listed so every code has its sentence.
+  too_many_attempts: (e) =>
+    `Demasiados intentos con un nombre de empresa incorrecto. Intenta de nuevo en ${inWords(e.retryAfter, 'unos minutos')}.`,
   unavailable: (e) =>
     `El servicio no está disponible en este momento. Intenta de nuevo en ${inWords(e.retryAfter, 'unos minutos')}.`,
   internal_error: () => SERVER_ERROR,

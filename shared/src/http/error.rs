@@ -51,6 +51,8 @@ pub enum ApiError {
     WeakPassword(String),
     #[error("account locked")]
     AccountLocked { retry_after_secs: u64 },
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -152,6 +154,15 @@ impl ApiError {
                     retry_after_secs.div_ceil(60)
                 ),
             ),
+            TooManyAttempts { retry_after_secs } => answer(
+                429,
+                "too_many_attempts",
+                "Too many attempts",
+                format!(
+                    "Too many wrong company names for this serial from this address: try again in {} minutes.",
+                    retry_after_secs.div_ceil(60)
+                ),
+            ),
             Unavailable(_) => answer(
                 503,
                 "unavailable",
@@ -175,7 +186,9 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::AccountLocked { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::AccountLocked { retry_after_secs } | ApiError::TooManyAttempts { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             ApiError::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE),
             _ => None,
         }

@@ -240,9 +240,31 @@ pub trait UpgradeWriter {
     ) -> Result<(), UpgradeCommitError>;
 }
 
+/// What a validation reads, in one round trip after the serial's claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationFacts {
+    pub subscription: Subscription,
+    pub account: Account,
+    /// Company mismatches for this serial from this client in the current clock hour.
+    pub mismatches_this_hour: u32,
+}
+
+/// Company mismatches per serial, client address and clock hour past which that client
+/// gets `too_many_attempts` for that serial until the hour is over.
+pub const MAX_COMPANY_MISMATCHES: u32 = 10;
+
 pub trait SerialValidation {
     /// The serial and its owner's account, found by serial number alone.
     async fn serial_with_account(&self, serial: &Serial) -> StoreResult<Option<(Subscription, Account)>>;
+    /// The serial, its owner and this client's company mismatches this hour.
+    async fn validation_facts(
+        &self,
+        serial: &Serial,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ValidationFacts>>;
+    /// One more company mismatch for this serial from `client`; the count this hour.
+    async fn count_company_mismatch(&self, serial: &Serial, client: &str, now: DateTime<Utc>) -> StoreResult<u32>;
     /// Sets the activation date once; `false` if it was already set.
     async fn activate(&self, subscription: &Subscription, today: NaiveDate) -> StoreResult<bool>;
 }

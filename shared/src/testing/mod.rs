@@ -46,6 +46,8 @@ pub struct TestEnv {
     pub sdk: aws_config::SdkConfig,
     /// A suffix unique to this test, for e-mails that must not collide across tests.
     pub tag: String,
+    /// This test's signing keys, in a Secrets Manager secret of its own (moto).
+    pub signing_keys_secret: String,
 }
 
 pub(crate) fn require_env(name: &str) -> String {
@@ -58,6 +60,7 @@ impl TestEnv {
     pub async fn new() -> TestEnv {
         require_env("AWS_ENDPOINT_URL_DYNAMODB");
         require_env("AWS_ENDPOINT_URL_SESV2");
+        require_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
         let sdk = crate::aws::sdk_config().await;
         let n = TABLES.fetch_add(1, Ordering::Relaxed);
         let mut rnd = [0u8; 4];
@@ -85,7 +88,12 @@ impl TestEnv {
             origin_verify_secret: None,
             log_key: crate::config::LogKey::random(),
         };
-        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag }
+        let signing_keys_secret = format!("portal-test-{tag}/signing-keys");
+        let ring = crate::license::KeyRing::new(Utc::now()).expect("a signing key");
+        crate::license::write_ring(&crate::aws::secretsmanager(&sdk), &signing_keys_secret, &ring)
+            .await
+            .expect("store the test's signing keys in moto");
+        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret }
     }
 
     /// What a function's `App::build` takes, on this test's table and mailbox.
@@ -95,6 +103,7 @@ impl TestEnv {
             sdk: self.sdk.clone(),
             store: self.store.clone(),
             mail: Some((self.mail_settings.clone(), self.mailer.clone())),
+            signing_keys_secret: Some(self.signing_keys_secret.clone()),
         }
     }
 
@@ -211,6 +220,22 @@ impl TestEnv {
         };
         self.store.create_session(&session).await.unwrap();
         token.secret
+    }
+
+    /// This test's signing keys as the functions read them.
+    pub async fn key_ring(&self) -> crate::license::KeyRing {
+        let client = crate::aws::secretsmanager(&self.sdk);
+        crate::license::read_ring(&client, &self.signing_keys_secret).await.unwrap().expect("the test's key ring")
+    }
+
+    /// Rotates this test's signing keys, as `portal-admin keys rotate` does.
+    pub async fn rotate_keys(&self) -> String {
+        let mut ring = self.key_ring().await;
+        let kid = ring.rotate(Utc::now()).unwrap();
+        crate::license::write_ring(&crate::aws::secretsmanager(&self.sdk), &self.signing_keys_secret, &ring)
+            .await
+            .unwrap();
+        kid
     }
 
     /// The session a bearer token opens at `now`, as the functions' session check sees it

@@ -14,6 +14,7 @@ use shared::domain::password::{check_strength_with, PasswordHasherArgon};
 use shared::domain::{
     Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
 };
+use shared::license::{read_ring, write_ring, KeyRing};
 use shared::store::table::TableDefinition;
 use shared::store::{AccountWriter, CatalogReader, CatalogWriter, DynamoStore, Logins, SerialWriter, StoreError};
 
@@ -43,12 +44,28 @@ enum Command {
         #[command(subcommand)]
         command: SubscriptionCommand,
     },
+    /// The keys that sign validation answers (Secrets Manager, SIGNING_KEYS_SECRET)
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
     SeedDemo {
         /// Load it into a table that is not on this machine (a demo account with a known
         /// password in a real table is a way in)
         #[arg(long)]
         i_know_this_is_not_local: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key and make it the signer; the old ones stay published until
+    /// no answer they signed can still stand
+    Rotate {
+        /// Only create the first key if there is none (what `make dev` runs)
+        #[arg(long)]
+        if_missing: bool,
     },
 }
 
@@ -128,6 +145,8 @@ enum AdminError {
     Input(String),
     #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
+    #[error("signing keys: {0} (check SIGNING_KEYS_SECRET, credentials and AWS_ENDPOINT_URL_SECRETS_MANAGER)")]
+    Keys(String),
 }
 
 type Result<T> = std::result::Result<T, AdminError>;
@@ -258,6 +277,29 @@ async fn run(cli: Cli) -> Result<()> {
                 other => other.into(),
             })?;
             println!("{}", sub.serial);
+        }
+        Command::Keys { command: KeysCommand::Rotate { if_missing } } => {
+            let secret = std::env::var("SIGNING_KEYS_SECRET")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| input("set SIGNING_KEYS_SECRET to the secret that holds the signing keys"))?;
+            let client = shared::aws::secretsmanager(&sdk);
+            let unavailable = |e: shared::license::KeySourceError| AdminError::Keys(e.to_string());
+            let now = Utc::now();
+            let ring = match read_ring(&client, &secret).await.map_err(unavailable)? {
+                Some(ring) if if_missing => {
+                    println!("signing key {} in force; left as it is", ring.signer);
+                    return Ok(());
+                }
+                Some(mut ring) => {
+                    ring.rotate(now).map_err(|e| AdminError::Keys(e.to_string()))?;
+                    ring
+                }
+                None => KeyRing::new(now).map_err(|e| AdminError::Keys(e.to_string()))?,
+            };
+            write_ring(&client, &secret, &ring).await.map_err(unavailable)?;
+            let published: Vec<&str> = ring.keys.iter().map(|k| k.kid.as_str()).collect();
+            println!("signing key {} in force; published: {}", ring.signer, published.join(", "));
         }
         Command::SeedDemo { i_know_this_is_not_local } => {
             let endpoint = dynamodb_endpoint();

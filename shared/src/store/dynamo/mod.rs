@@ -31,7 +31,7 @@ pub mod keys {
     pub use super::lockout::{client as login_client, device, hour as login_failures_hour};
     pub use super::outbox::mail;
     pub use super::reset::token as reset_token;
-    pub use super::serial::{claim as serial_claim, serial, terms};
+    pub use super::serial::{claim as serial_claim, company_guesses, serial, terms};
     pub use super::session::{pointer as session_pointer, session};
     pub use super::Key;
 }

@@ -16,7 +16,7 @@ use crate::domain::{Account, AccountId, BillingPeriod, Plan, Serial, Subscriptio
 use crate::outbox::PendingMail;
 use crate::store::{
     SerialValidation, SerialWriter, StoreError, StoreResult, SubscriptionReader, TermsRecord, UpgradeCommitError,
-    UpgradeWriter,
+    UpgradeWriter, ValidationFacts,
 };
 
 const SERIAL_PREFIX: &str = "SERIAL#";
@@ -175,18 +175,62 @@ impl UpgradeWriter for DynamoStore {
     }
 }
 
+/// A client's company guesses at one serial in one clock hour (UTC).
+pub fn company_guesses(number: &Serial, client: &str, now: DateTime<Utc>) -> Key {
+    Key::new(format!("GUESS#{number}"), format!("IP#{client}#{}", now.format("%Y-%m-%dT%H")))
+}
+
 impl SerialValidation for DynamoStore {
     async fn serial_with_account(&self, number: &Serial) -> StoreResult<Option<(Subscription, Account)>> {
+        let facts = self.validation_facts(number, "", Utc::now()).await?;
+        Ok(facts.map(|f| (f.subscription, f.account)))
+    }
+
+    async fn validation_facts(
+        &self,
+        number: &Serial,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ValidationFacts>> {
         let Some(claim_item) = self.get("get serial claim", &claim(number)).await? else { return Ok(None) };
         let account = Attrs::new(&claim_item).account_id("account_id")?;
-        let items = self.batch_get("get serial and account", &[&profile(&account), &serial(&account, number)]).await?;
+        let guesses = company_guesses(number, client, now);
+        let keys = [&profile(&account), &serial(&account, number), &guesses];
+        let items = self.batch_get("get serial and account", &keys).await?;
+        let mismatches_this_hour = match of_type(&items, "company_guesses") {
+            Some(item) => Attrs::new(item).opt_num("failures")?.unwrap_or(0),
+            None => 0,
+        };
         match (of_type(&items, "serial"), of_type(&items, "account")) {
-            (Some(sub), Some(owner)) => Ok(Some((subscription_from(sub)?, account_from(owner)?))),
+            (Some(sub), Some(owner)) => Ok(Some(ValidationFacts {
+                subscription: subscription_from(sub)?,
+                account: account_from(owner)?,
+                mismatches_this_hour,
+            })),
             (None, _) => Ok(None),
             (Some(_), None) => {
                 Err(StoreError::Corrupt { key: profile(&account).pk, reason: "serial without its account".into() })
             }
         }
+    }
+
+    async fn count_company_mismatch(&self, number: &Serial, client: &str, now: DateTime<Utc>) -> StoreResult<u32> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(company_guesses(number, client, now).item()))
+            .update_expression("SET #type = :type, expires_at = :ttl ADD failures :one")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":type", s("company_guesses"))
+            .expression_attribute_values(":ttl", n((now + chrono::Duration::hours(2)).timestamp()))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| sdk_error("count company mismatch", e))?;
+        let item = out.attributes.unwrap_or_default();
+        Ok(Attrs::new(&item).opt_num("failures")?.unwrap_or(0))
     }
 
     async fn activate(&self, subscription: &Subscription, today: NaiveDate) -> StoreResult<bool> {
