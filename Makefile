@@ -7,7 +7,7 @@ VENV_BIN := $(CURDIR)/.tools/venv/bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 N ?= 10
 
-.PHONY: help dev test fuzz mail tools build web bench clean
+.PHONY: help dev test fuzz mail tools build web bench bench-keys clean
 
 help: ## list the targets
 	@echo "make targets:"
@@ -44,6 +44,10 @@ build: ## release arm64 bootstraps of every function (cargo lambda build), with 
 
 bench: ## measure the bootstraps (sizes, cold start vs a hello-world, warm latency, RSS, calls); writes BENCHMARKS.md (RUNS=30 WARM=200 COMPARE=1)
 	@scripts/bench.sh
+
+bench-keys: ## with make dev running: KMS Sign per answer vs Secrets Manager read per instance, against moto (MOTO_URL)
+	@scripts/tools.sh --check >/dev/null
+	@$(VENV_BIN)/python scripts/bench_keys.py --moto $${MOTO_URL:-http://127.0.0.1:5005}
 
 clean: ## remove .local/ (emulator data, logs, pids); stops nothing
 	rm -rf .local

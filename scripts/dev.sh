@@ -90,7 +90,7 @@ start_web_dev() {
     (cd web && npm ci --no-audit --no-fund --loglevel=error)
   fi
   stack_spawn "$STATE" web env WEB_HOST=127.0.0.1 WEB_PORT="$WEB_PORT" \
-    PORTAL_API_URL="http://127.0.0.1:$GATEWAY_PORT" VITE_VENDOR_NAME="$VENDOR_NAME" \
+    PORTAL_API_URL="http://127.0.0.1:$GATEWAY_PORT" VITE_VENDOR_NAME="$VENDOR_NAME" VITE_DOWNLOAD_URL="$DOWNLOAD_URL" \
     node "$ROOT/web/node_modules/vite/bin/vite.js" "$ROOT/web"
   stack_wait "$STATE" web "http://127.0.0.1:$WEB_PORT/" 60
 }

@@ -45,6 +45,7 @@ class Bench:
             "VENDOR_NAME": "Aspel",
             "SUPPORT_PHONE": "800 277 3735",
             "DISTRIBUTOR_URL": "https://www.aspel.com.mx/distribuidores",
+            "DOWNLOAD_URL": "https://www.aspel.com.mx/descargas",
             "RUST_LOG": "info",
         }
 

@@ -64,6 +64,8 @@ pub struct MailSettings {
     pub vendor_name: String,
     pub support_phone: String,
     pub distributor_url: String,
+    /// The vendor's download centre, where the new version comes from (upgrade term 5).
+    pub download_url: String,
 }
 
 impl Settings {
@@ -115,12 +117,14 @@ impl MailSettings {
         }
         let portal_url = url_setting(&get, "PORTAL_URL")?;
         let distributor_url = url_setting(&get, "DISTRIBUTOR_URL")?;
+        let download_url = url_setting(&get, "DOWNLOAD_URL")?;
         Ok(MailSettings {
             mail_from,
             portal_url,
             vendor_name: required(&get, "VENDOR_NAME")?,
             support_phone: required(&get, "SUPPORT_PHONE")?,
             distributor_url,
+            download_url,
         })
     }
 }

@@ -87,6 +87,60 @@ async fn an_answer_is_signed_over_its_facts_and_verifies_with_the_published_keys
     assert_ne!(other["nonce"], claims["nonce"]);
 }
 
+/// The answer of the real function, checked by the verifier the desktop programs embed and
+/// by an independent JOSE library (Python's joserfc, `scripts/jose_check.py`).
+#[tokio::test]
+async fn the_embeddable_verifier_and_another_jose_library_accept_the_real_answer() {
+    let (env, app, ana) = world().await;
+    let sub = env.add_serial(&ana, "SAE", "8.0", Plan::Subscription, Some(20)).await;
+    let answer = json_of(&call(&app, validation(sub.serial.as_str(), COMPANY, "n-7", "203.0.113.10")).await);
+    let license = answer["license"].as_str().unwrap();
+    let jwks = serde_json::to_string(&jwks(&app).await).unwrap();
+    let expect = |nonce: &str| serial_verifier::Expect {
+        serial: Some(sub.serial.to_string()),
+        nonce: Some(nonce.into()),
+        installation: None,
+    };
+    let facts =
+        serial_verifier::verify(license, &jwks, &expect("n-7"), std::time::SystemTime::now()).expect("verifies");
+    assert_eq!((facts.serial.as_str(), facts.users), (sub.serial.as_str(), 1));
+    let wrong = serial_verifier::verify(license, &jwks, &expect("n-8"), std::time::SystemTime::now());
+    assert!(matches!(wrong, Err(serial_verifier::Refusal::WrongNonce { .. })), "{wrong:?}");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(31 * 24 * 3600);
+    let expired = serial_verifier::verify(license, &jwks, &expect("n-7"), later);
+    assert!(matches!(expired, Err(serial_verifier::Refusal::Expired { .. })), "{expired:?}");
+
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join(".tools/venv/bin/python");
+    if !python.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has the tools venv");
+        eprintln!("skipped the joserfc check: no .tools/venv (run scripts/tools.sh)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("jose-{}", env.tag));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("jwks.json"), &jwks).unwrap();
+    let check = |license: &str| {
+        std::process::Command::new(&python)
+            .arg(root.join("scripts/jose_check.py"))
+            .arg("--jwks")
+            .arg(dir.join("jwks.json"))
+            .arg(license)
+            .output()
+            .expect("run jose_check.py")
+    };
+    let out = check(license);
+    assert!(out.status.success(), "joserfc refused: {}", String::from_utf8_lossy(&out.stderr));
+    let payload: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(payload["serial"], sub.serial.as_str());
+    // A character inside the signature (the last one also carries padding bits).
+    let mut tampered: Vec<char> = license.chars().collect();
+    let i = tampered.len() - 10;
+    tampered[i] = if tampered[i] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    assert!(!check(&tampered).status.success(), "joserfc refuses a changed signature");
+}
+
 #[tokio::test]
 async fn answers_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_key() {
     let (env, app, ana) = world().await;

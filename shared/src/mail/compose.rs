@@ -65,8 +65,8 @@ pub fn upgrade_mail(
          Número de serie nueva versión: {new_serial}\n\
          Número de serie anterior: {old_serial} (versión {old_version}), podrás usarlo solo hasta el {last_day}; \
          después quedará inactivo.\n\n\
-         Descarga la versión {new_version} en el centro de descargas de {vendor}. Al activarla, el asistente de \
-         activación te pedirá la razón social registrada en tu cuenta: {company}.\n\n\
+         Descarga la versión {new_version} en el centro de descargas de {vendor}: {downloads}\n\
+         Al activarla, el asistente de activación te pedirá la razón social registrada en tu cuenta: {company}.\n\n\
          Para activar tu sistema contacta a tu distribuidor, tu aliado de negocio, o llámanos al {phone}.\n\
          En caso de no tener un distribuidor asignado, encuéntralo aquí: {distributors}\n\n\
          {vendor}\n",
@@ -77,6 +77,7 @@ pub fn upgrade_mail(
         vendor = settings.vendor_name,
         phone = settings.support_phone,
         distributors = settings.distributor_url,
+        downloads = settings.download_url,
     );
     let e = escape_html;
     let body = format!(
@@ -88,7 +89,7 @@ pub fn upgrade_mail(
          <tr><td style=\"padding:4px 12px 4px 0\">Número de serie nueva versión:</td><td><strong style=\"font-family:monospace;font-size:18px\">{new_serial}</strong></td></tr>\n\
          <tr><td style=\"padding:4px 12px 4px 0\">Número de serie anterior:</td><td>{old_serial} (versión {old_version}), vigente solo hasta el <strong>{last_day}</strong></td></tr>\n\
          </table>\n\
-         <p>Descarga la versión {new_version} en el centro de descargas de {vendor}. Al activarla, el asistente de \
+         <p>Descarga la versión {new_version} en el <a href=\"{downloads}\">centro de descargas de {vendor}</a>. Al activarla, el asistente de \
          activación te pedirá la razón social registrada en tu cuenta: <strong>{company}</strong>.</p>\n\
          <p>Para activar tu sistema contacta a tu distribuidor, tu aliado de negocio, o llámanos al <strong>{phone}</strong>.</p>\n\
          <p>En caso de no tener un distribuidor asignado, <a href=\"{distributors}\">encuéntralo aquí</a>.</p>",
@@ -103,11 +104,11 @@ pub fn upgrade_mail(
         company = e(company),
         phone = e(&settings.support_phone),
         distributors = e(&settings.distributor_url),
+        downloads = e(&settings.download_url),
     );
     Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
 }
 
-/// The password recovery link, valid 30 minutes.
 /// To the owner, once when the account-wide limit of failed logins is reached: someone is
 /// guessing; known devices can still log in, and a reset ends it.
 pub fn login_ceiling_mail(settings: &MailSettings, holder_name: &str, to: &str) -> Mail {
@@ -132,6 +133,7 @@ pub fn login_ceiling_mail(settings: &MailSettings, holder_name: &str, to: &str) 
     Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
 }
 
+/// The password recovery link, valid 30 minutes.
 pub fn reset_mail(settings: &MailSettings, holder_name: &str, to: &str, token: &str) -> Mail {
     let link = format!("{}/password-reset?token={token}", settings.portal_url);
     let subject = format!("Restablece tu contraseña de {}", settings.vendor_name);
@@ -167,6 +169,7 @@ mod tests {
             vendor_name: "Aspel".into(),
             support_phone: "800 277 3735".into(),
             distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
+            download_url: "https://www.aspel.com.mx/descargas".into(),
         }
     }
 
@@ -204,6 +207,7 @@ mod tests {
             assert!(part.contains("8.0"));
             assert!(part.contains("800 277 3735"));
             assert!(part.contains("https://www.aspel.com.mx/distribuidores"));
+            assert!(part.contains("https://www.aspel.com.mx/descargas"), "the download centre (term 5)");
         }
         assert!(mail.text.contains("Ana <Ruiz>"));
         assert!(mail.html.contains("Ana &lt;Ruiz&gt;") && !mail.html.contains("<Ruiz>"));

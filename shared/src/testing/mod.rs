@@ -78,6 +78,7 @@ impl TestEnv {
             vendor_name: "Aspel".into(),
             support_phone: "800 277 3735".into(),
             distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
+            download_url: "https://www.aspel.com.mx/descargas".into(),
         };
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
         let settings = Settings {

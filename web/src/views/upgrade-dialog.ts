@@ -1,6 +1,7 @@
 // "Actualiza la versión de tu sistema": the terms, their acceptance, and the new serial.
 import { isApiError, type Account, type Api, type UpgradableSubscription, type UpgradeResponse } from '../api.ts';
 import { h, messageBox, setBusy, tabbables, uid } from '../dom.ts';
+import { DOWNLOAD_URL } from '../config.ts';
 import { formatDate } from '../format.ts';
 import { sentenceFor } from '../messages.ts';
 
@@ -156,7 +157,9 @@ export function openUpgradeDialog(o: UpgradeDialogOptions): void {
         lastDay
           ? `Tu número de serie anterior (${previous.serial}, versión ${previous.version}) funciona solo hasta el ${lastDay}. `
           : '',
-        'Descarga la nueva versión en el centro de descargas; al activarla, el asistente te pedirá la razón social registrada en tu cuenta: ',
+        'Descarga la nueva versión en el ',
+        h('a', { href: DOWNLOAD_URL, target: '_blank', rel: 'noopener' }, 'centro de descargas'),
+        '; al activarla, el asistente te pedirá la razón social registrada en tu cuenta: ',
         h('strong', {}, o.account.company),
         '.',
       ),
