@@ -29,6 +29,13 @@ pub async fn authenticate(
     Ok(session)
 }
 
+/// The account a bearer token names, read from the token alone (no store call): lets a
+/// request read that account's items alongside the session check. Nothing read with it
+/// may be answered before [`authenticate`] confirms the session.
+pub fn token_account(call: &Call) -> Result<crate::domain::AccountId, ApiError> {
+    parse_session_token(call.bearer()?).map(|(account, _)| account).ok_or(ApiError::Unauthorized)
+}
+
 /// How the auth log names an e-mail: a keyed hash (HMAC-SHA256, 64 bits shown), so events
 /// of one e-mail can be followed without the log holding the address.
 pub fn email_tag(key: &crate::config::LogKey, email: &crate::domain::Email) -> String {

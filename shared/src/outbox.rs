@@ -51,13 +51,18 @@ pub enum Delivery {
 /// the outbox for [`send_pending`], and is logged.
 pub async fn deliver(store: &impl MailOutbox, mailer: &Mailer, pending: &PendingMail, now: DateTime<Utc>) -> Delivery {
     match store.lease_mail(pending, now, now + LEASE).await {
-        Ok(true) => {}
-        Ok(false) => return Delivery::Held,
+        Ok(true) => send_leased(store, mailer, pending).await,
+        Ok(false) => Delivery::Held,
         Err(e) => {
             tracing::warn!(mail = %pending.id, error = %e, "mail not leased; left for retry");
-            return Delivery::Failed(e.to_string());
+            Delivery::Failed(e.to_string())
         }
     }
+}
+
+/// Sends and clears a mail this sender already holds the lease of (e.g. leased by the
+/// transaction that created it, so the request saves the lease's round trip).
+pub async fn send_leased(store: &impl MailOutbox, mailer: &Mailer, pending: &PendingMail) -> Delivery {
     match mailer.send(&pending.mail).await {
         Ok(message_id) => {
             tracing::info!(mail = %pending.id, message_id = %message_id, "mail sent");

@@ -174,7 +174,8 @@ async fn upgraded(env: &TestEnv, owner: &Account, mail_created_at: DateTime<Utc>
     env.store.add_subscription(&old).await.unwrap();
     let up = upgrade_of(env, &old, Serial::generate().unwrap());
     let mail = mail_for(&up, &owner.email, mail_created_at);
-    env.store.commit_upgrade(&up, &terms_record(Utc::now()), &mail).await.unwrap();
+    // Committed when its mail was made (the transaction leases the mail from then on).
+    env.store.commit_upgrade(&up, &terms_record(mail_created_at), &mail).await.unwrap();
     (up, mail)
 }
 
@@ -783,7 +784,12 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
     assert_eq!(text(&outbox, "subject"), Some(mail.mail.subject.as_str()));
     assert!(text(&outbox, "text").unwrap().contains(new.as_str()));
     assert!(text(&outbox, "html").unwrap().contains(new.as_str()));
-    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![mail]);
+    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![mail.clone()]);
+    // Leased to the committing request (it sends the mail next): no one else takes it
+    // until the lease is over.
+    assert!(!env.store.lease_mail(&mail, accepted_at, accepted_at + Duration::minutes(1)).await.unwrap());
+    let after = accepted_at + shared::outbox::LEASE + Duration::seconds(1);
+    assert!(env.store.lease_mail(&mail, after, after + Duration::minutes(1)).await.unwrap(), "then the retry may");
 }
 
 #[tokio::test]

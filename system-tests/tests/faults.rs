@@ -207,9 +207,10 @@ async fn side_by_side(cases: Vec<(String, Case)>) {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// One upgrade whose DynamoDB requests fail with `fault` from the `at`th on (0: the session
-/// read; then the old serial, the catalog (first use), the account, the transaction, the
-/// mail's lease and its removal). Returns what the store holds afterwards, checked for
+/// One upgrade whose DynamoDB requests fail with `fault` from the `at`th on (0 to 3: the
+/// reads, which go out together in any order: the session, the old serial, the account and
+/// the catalog on first use; then the transaction, which also leases the mail, and the
+/// mail's removal). Returns what the store holds afterwards, checked for
 /// consistency.
 async fn upgrade_cut(fault: Fault, at: usize) -> String {
     let env = TestEnv::new().await;
@@ -336,16 +337,20 @@ async fn upgrade_with_slow_ses(fault: Fault) {
 async fn lost_logins_lock_for_fifteen_minutes_not_forever() {
     let p = Portal::new().await;
     let client = keys::login_client(&p.ana.email, &LoginClient::Address("203.0.113.10".into()));
-    for _ in 0..2 {
-        // The login's read goes through; the answers to its attempt (and the SDK's
-        // retries of it) are lost.
+    let counted = || async { p.env.raw(&client).await.map(|i| i["failures"].as_n().unwrap().parse::<u32>().unwrap()) };
+    // Each such login counts its attempt and the SDK's retries of it (how many retries fit
+    // in the request's budget depends on the machine's load): a few logins use them up.
+    for _ in 0..MAX_FAILED_LOGINS {
+        // The login's read goes through; the answers to its attempt are lost.
         p.proxy.set_from(1, Fault::LoseAnswer);
         let a = timed("POST /login", p.login.handle(p.req("login"))).await;
         assert_eq!(a.status, 503, "{a:?}");
+        p.proxy.set(Fault::Forward);
+        if counted().await.unwrap_or(0) >= MAX_FAILED_LOGINS {
+            break;
+        }
     }
-    p.proxy.set(Fault::Forward);
-    let counted = p.env.raw(&client).await.expect("the client's attempts");
-    assert_eq!(counted["failures"].as_n().unwrap(), &MAX_FAILED_LOGINS.to_string(), "each attempt, retries included");
+    assert_eq!(counted().await, Some(MAX_FAILED_LOGINS), "every lost attempt was counted, up to the limit");
     let a = timed("POST /login", p.login.handle(p.req("login"))).await;
     assert_eq!((a.status, a.body["code"].as_str()), (429, Some("account_locked")), "{a:?}");
     let retry: i64 = a.retry_after.as_deref().unwrap().parse().unwrap();

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-use shared::auth::authenticate;
+use shared::auth::{authenticate, token_account};
 use shared::catalog::CatalogCache;
 use shared::config::Settings;
 use shared::domain::{Plan, Version};
@@ -115,13 +115,22 @@ pub fn arrange(items: Vec<SubscriptionView>, group_by: Option<GroupBy>) -> Listi
 
 impl<S: Sessions + SubscriptionReader + CatalogReader> App<S> {
     async fn list(&self, call: Call) -> Reply {
-        let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
+        // One round trip: the session check, the account's serials (the token names the
+        // account) and, on first use, the catalog go out together; nothing is answered
+        // until the session is confirmed.
+        let account = token_account(&call)?;
+        let (session, subs, catalog) = tokio::join!(
+            authenticate(&self.store, &self.settings, &call, call.now),
+            self.store.subscriptions(&account),
+            self.catalog.get(&self.store)
+        );
+        session?;
         let plan = call.query("plan", Plan::parse, "subscription, license")?;
         let group_by = call.query("group_by", GroupBy::parse, GroupBy::ALLOWED)?;
-        let mut subs = self.store.subscriptions(&session.account).await?;
+        let mut subs = subs?;
         subs.retain(|s| plan.is_none_or(|p| s.plan == p));
         subs.sort_by(list_order);
-        let catalog = self.catalog.get(&self.store).await?;
+        let catalog = catalog?;
         let today = self.settings.today(call.now);
         let items = subs.iter().map(|s| SubscriptionView::new(s, &catalog, today)).collect();
         json(StatusCode::OK, &arrange(items, group_by))

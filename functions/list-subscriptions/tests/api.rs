@@ -120,11 +120,14 @@ async fn a_request_makes_two_store_calls() {
     let first = w.env.calls.now();
     let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(w.env.calls.since(first).calls, 3, "session GetItem, one Query, the catalog's Query");
+    let cost = w.env.calls.since(first);
+    assert_eq!(cost.calls, 3, "the session check, one Query, the catalog's Query");
+    assert_eq!(cost.round_trips, 1, "all three go out together");
     let warm = w.env.calls.now();
     let res = call(&w.app, fixture("subscriptions-group-by-system", &[("TOKEN", &w.token)])).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(w.env.calls.since(warm).calls, 2, "session GetItem + one Query");
+    let cost = w.env.calls.since(warm);
+    assert_eq!((cost.calls, cost.round_trips), (2, 1), "the session check and one Query, together");
 }
 
 #[tokio::test]

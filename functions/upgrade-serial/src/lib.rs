@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-use shared::auth::authenticate;
+use shared::auth::{authenticate, token_account};
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
@@ -72,15 +72,24 @@ where
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
         let serial = call.serial()?;
-        let session = authenticate(&self.store, &self.settings, &call, now).await?;
+        // The reads go out together (the token names the account): the session check, the
+        // old serial, the account (for the mail) and, on first use, the catalog.
+        let owner = token_account(&call)?;
+        let (session, old, account, catalog) = tokio::join!(
+            authenticate(&self.store, &self.settings, &call, now),
+            self.store.subscription(&owner, &serial),
+            self.store.account(&owner),
+            self.catalog.get(&self.store)
+        );
+        session?;
         let body = call.body()?;
         let acceptance = TermsAcceptance {
             accepted: body.boolean("accept_terms")?,
             terms_version: body.string("terms_version", 64)?.to_string(),
         };
         let today = self.settings.today(now);
-        let old = self.store.subscription(&session.account, &serial).await?.ok_or(ApiError::NotFound)?;
-        let catalog = self.catalog.get(&self.store).await?;
+        let old = old?.ok_or(ApiError::NotFound)?;
+        let catalog = catalog?;
         if old.status(today) == SerialStatus::Superseded {
             // Asked again: the same answer, no new serial, no new mail.
             return self.answer_repeat(&old, &catalog, now).await;
@@ -92,7 +101,7 @@ where
             source_ip: call.caller.source_ip.clone(),
             user_agent: call.caller.user_agent.clone(),
         };
-        let account = self.store.account(&session.account).await?.ok_or(ApiError::Unauthorized)?;
+        let account = account?.ok_or(ApiError::Unauthorized)?;
         for attempt in 0..COMMIT_ATTEMPTS {
             let new_serial = Serial::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
             let upgrade = old.upgrade(product, &acceptance, new_serial, today)?;
@@ -110,7 +119,8 @@ where
             match self.store.commit_upgrade(&upgrade, &terms, &pending).await {
                 Ok(()) => {
                     tracing::info!(old = %old.serial, new = %upgrade.new.serial, "serial upgraded");
-                    outbox::deliver(&self.store, &self.mailer, &pending, now).await;
+                    // The transaction leased the mail to this request: send it and clear it.
+                    outbox::send_leased(&self.store, &self.mailer, &pending).await;
                     let body = UpgradeResponse {
                         subscription: SubscriptionView::new(&upgrade.new, &catalog, today),
                         previous: SubscriptionView::new(&upgrade.previous, &catalog, today),

@@ -231,7 +231,7 @@ pub enum UpgradeCommitError {
 
 pub trait UpgradeWriter {
     /// Commits an upgrade in one transaction: new serial and its claim, old serial
-    /// superseded, terms record and the mail to send.
+    /// superseded, terms record and the mail to send, leased to the committing request.
     async fn commit_upgrade(
         &self,
         upgrade: &Upgrade,

@@ -21,7 +21,9 @@ pub fn mail(pending: &PendingMail) -> Key {
     Key::new(PARTITION, format!("{PREFIX}{}#{}", instant(pending.created_at), pending.id))
 }
 
-pub(super) fn mail_item(pending: &PendingMail) -> Item {
+/// The outbox item of `pending`, leased until `leased_until` if given (a transaction that
+/// creates a mail and hands it to its own request).
+pub(super) fn mail_item(pending: &PendingMail, leased_until: Option<DateTime<Utc>>) -> Item {
     let mut item = mail(pending).item();
     item.insert("type".into(), s("pending_mail"));
     item.insert("id".into(), s(&pending.id));
@@ -30,6 +32,9 @@ pub(super) fn mail_item(pending: &PendingMail) -> Item {
     item.insert("text".into(), s(&pending.mail.text));
     item.insert("html".into(), s(&pending.mail.html));
     item.insert("created_at".into(), s(instant(pending.created_at)));
+    if let Some(until) = leased_until {
+        item.insert("lease_until".into(), s(instant(until)));
+    }
     item
 }
 
@@ -49,7 +54,7 @@ fn mail_from(item: &Item) -> StoreResult<PendingMail> {
 
 impl MailOutbox for DynamoStore {
     async fn put_mail(&self, pending: &PendingMail) -> StoreResult<()> {
-        self.put("put mail", mail_item(pending), Some("attribute_not_exists(pk)")).await
+        self.put("put mail", mail_item(pending, None), Some("attribute_not_exists(pk)")).await
     }
 
     async fn pending_mails(&self, older_than: DateTime<Utc>, limit: i32) -> StoreResult<Vec<PendingMail>> {

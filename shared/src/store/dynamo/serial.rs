@@ -155,7 +155,9 @@ impl UpgradeWriter for DynamoStore {
             new_serial,
             new_claim,
             self.put_if_absent(terms_item(old, new, terms))?,
-            self.put_if_absent(super::outbox::mail_item(mail))?,
+            // Leased to the request that commits it: it sends the mail next, and the
+            // scheduled retry leaves it alone until the lease is over.
+            self.put_if_absent(super::outbox::mail_item(mail, Some(terms.accepted_at + crate::outbox::LEASE)))?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
