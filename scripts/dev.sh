@@ -139,7 +139,7 @@ start_web_dev
 API="http://127.0.0.1:$GATEWAY_PORT"
 # The routes as the gateway reads them from template.yaml: "METHOD PATH FUNCTION" lines.
 ROUTES="$("$STACK_PY" "$ROOT/scripts/gateway.py" --list-routes --template "$ROOT/template.yaml" |
-  awk -v api="$API" '{ printf "   %-4s %s%-34s (%s)\n", $1, api, $2, $3 }')"
+  awk -v api="$API" '{ printf "   %-4s %s%-38s (%s)\n", $1, api, $2, $3 }')"
 # shellcheck disable=SC2001 # indent every line
 SEED_INDENTED="$(sed 's/^/   /' <<<"$SEED_OUT")"
 cat <<INFO

@@ -11,7 +11,7 @@
 #      win over the environment, so the file itself must name them)
 #   4. one schemathesis run per function at http://127.0.0.1:<port>/lambda-url/<function>,
 #      the operations tagged with that function only, with the demo user's bearer token;
-#      then the upgrade and validation again with the demo's real serials
+#      then the upgrade, the license file and the validation again with the demo's real serials
 #   5. checks: no 5xx, status, content type, headers and body as openapi.yaml documents,
 #      schema-invalid input refused, other methods 405 with Allow, no success without the
 #      token; and the functions' log holds no "panicked"
@@ -53,7 +53,7 @@ if ! [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 VENV_BIN="$ROOT/.tools/venv/bin"
-FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial)
+FUNCTIONS=(login recover-password list-subscriptions upgrade-serial license-file validate-serial)
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance
 CHECKS+=,response_schema_conformance,negative_data_rejection,unsupported_method,allow_header_conformance,ignored_auth
 if ((SHORT)); then
@@ -213,6 +213,7 @@ for path, body in [
     (f"/validate-serial/serials/{serials[0]}/validate", {"company": "?"}),
     ("/recover-password/password-reset", {"email": "nobody@example.com"}),
     ("/upgrade-serial/subscriptions/0/upgrade", {}),
+    ("/license-file/subscriptions/0/license-file", {}),
 ]:
     status, answer = call("POST", path, body)
     if status >= 500:
@@ -309,10 +310,13 @@ st_run recover-password recover-password st-mixed.toml token-api
 st_run list-subscriptions list-subscriptions st-mixed.toml token-api
 st_run validate-serial validate-serial st-mixed.toml token-api
 st_run upgrade-serial upgrade-serial st-mixed.toml token-api
+st_run license-file license-file st-mixed.toml token-api
 DEMO_ARGS=(--mode positive)
 ((SHORT)) && DEMO_ARGS+=(--max-examples 15)
 st_run upgrade-serial/demo upgrade-serial st-demo.toml token-api "${DEMO_ARGS[@]}"
 st_run validate-serial/demo validate-serial st-demo.toml token-api "${DEMO_ARGS[@]}"
+# The demo's serials (its upgradable SAE, superseded by now): files that are issued.
+st_run license-file/demo license-file st-demo.toml token-api "${DEMO_ARGS[@]}"
 st_run login login st-mixed.toml token-login # last: its logout ends that session
 
 # ---- 5. the functions' log --------------------------------------------------------------

@@ -15,13 +15,14 @@ use shared::testing::contract::spec;
 use shared::testing::{events_dir, fixture_text};
 
 /// The routes of `docs/product.md` section 2 ("Routes"), each an operation of `openapi.yaml`.
-const DOCUMENTED_ROUTES: [&str; 8] = [
+const DOCUMENTED_ROUTES: [&str; 9] = [
     "POST /login",
     "POST /logout",
     "POST /password-reset",
     "POST /password-reset/confirm",
     "GET /subscriptions",
     "POST /subscriptions/{serial}/upgrade",
+    "POST /subscriptions/{serial}/license-file",
     "POST /serials/{serial}/validate",
     "GET /.well-known/jwks.json",
 ];
@@ -64,6 +65,7 @@ fn placeholder_value(key: &str) -> String {
         "TERMS_VERSION" => "2022-10".into(),
         "COMPANY" => "Comercial Ruiz SA de CV".into(),
         "NONCE" => "n-20261201-0001".into(),
+        "INSTALLATION" => "INST-7F3A-22C9".into(),
         other => panic!("placeholder {{{{{other}}}}} is new: give it a plausible value in this test"),
     }
 }

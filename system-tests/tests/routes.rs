@@ -17,6 +17,7 @@ fn tables() -> Vec<(&'static str, BTreeSet<String>)> {
         ("recover-password", keys(recover_password::routes())),
         ("list-subscriptions", keys(list_subscriptions::routes())),
         ("upgrade-serial", keys(upgrade_serial::routes())),
+        ("license-file", keys(license_file::routes())),
         ("validate-serial", keys(validate_serial::routes())),
     ]
 }

@@ -71,6 +71,7 @@ const probes = [
   ['recover-password', 'POST', '/password-reset', {}],
   ['list-subscriptions', 'GET', '/subscriptions', undefined],
   ['upgrade-serial', 'POST', '/subscriptions/ZZZZZZZZZZ/upgrade', {}],
+  ['license-file', 'POST', '/subscriptions/ZZZZZZZZZZ/license-file', {}],
 ];
 for (const [fn, method, route, body] of probes) {
   const started = Date.now();

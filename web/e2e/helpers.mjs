@@ -98,7 +98,7 @@ export async function waitForServices(page) {
   await page.locator('table.services').waitFor();
 }
 
-/** Cell texts of the table's item rows, keyed by header. */
+/** Cell texts of the table's item rows, keyed by header, and `actions`: their buttons' texts. */
 export async function tableRows(page) {
   await page.locator('.table-wrap:not([aria-busy])').waitFor();
   return page.locator('table.services').evaluate((table) => {
@@ -108,6 +108,8 @@ export async function tableRows(page) {
       [...tr.cells].forEach((cell, i) => {
         row[heads[i]] = cell.textContent.trim();
       });
+      // The row's buttons, one text each (the Acción cell may hold more than one).
+      row.actions = [...tr.querySelectorAll('td.action button')].map((b) => b.textContent.trim());
       return row;
     });
   });

@@ -1,16 +1,19 @@
 // The customer's page against a real local stack (WEB_URL: the page, MOTO_URL: the
 // mailbox) loaded with the demo data of `portal-admin seed-demo`. One freshly seeded
 // stack runs the file once, in order:
-//   - the first account (DEMO_EMAIL) upgrades its SAE with the mouse (test 3) and keeps
-//     its password;
+//   - the first account (DEMO_EMAIL) upgrades its SAE with the mouse (test 3), downloads
+//     the offline activation file of the old, superseded serial (test 3b) and keeps its
+//     password;
 //   - the second account (SECOND_EMAIL) upgrades its SAE with the keyboard only (test 5),
 //     then recovers its password by mail (test 4), which changes its login, and is
 //     finally locked out of this address by wrong passwords (last test).
 // The tabs share one browser profile, so localStorage (the known devices) carries over.
 // An upgraded SAE offers no upgrade any more: run again on a freshly seeded stack.
 import assert from 'node:assert/strict';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { DEMO_EMAIL, DEMO_PASSWORD, SECOND_EMAIL, SECOND_PASSWORD, WEB_URL } from './env.mjs';
+import { API_URL, DEMO_EMAIL, DEMO_PASSWORD, SECOND_EMAIL, SECOND_PASSWORD, WEB_URL } from './env.mjs';
 import {
   focused,
   gotoLogin,
@@ -33,6 +36,10 @@ const DATE = /^\d{2}\/\d{2}\/\d{4}$/;
 const DATE_OR_DASH = /^(\d{2}\/\d{2}\/\d{4}|—)$/;
 const UPGRADE_SUBJECT = 'Actualización de versión para tu sistema Aspel SAE';
 const SESSION_ENDED = 'Tu sesión expiró o se cerró por inactividad. Inicia sesión de nuevo.';
+const LICENSE_BUTTON = 'Archivo de activación sin conexión';
+const HOW_TO_LOAD =
+  'En el asistente de activación de tu sistema, elige «Activar con archivo» y selecciona el archivo descargado.';
+const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** The device tokens the page keeps in localStorage, by normalised e-mail. */
 async function knownDevices(p) {
@@ -158,16 +165,17 @@ e2e('2. Suscripciones, Licenciamiento and "Agrupar por"', async () => {
   assert.equal(sae.Usuarios, '1');
   assert.equal(sae['No. serie'], sae.serial);
   assert.equal(sae.Estado, 'Activa');
-  assert.equal(sae['Acción'], 'Actualizar a 8.0');
+  assert.deepEqual(sae.actions, ['Actualizar a 8.0', LICENSE_BUTTON]);
   assert.match(sae['Próximo pago'], DATE);
   assert.match(sae['Fecha de activación'], DATE_OR_DASH);
   const noi = rows.find((r) => r.Sistema === 'Aspel NOI');
   assert.ok(noi, 'no NOI row');
   assert.equal(noi['Versión'], '11.0');
-  assert.equal(noi['Acción'], '', 'NOI is on its latest version');
+  assert.deepEqual(noi.actions, [LICENSE_BUTTON], 'NOI is on its latest version: no upgrade');
   const banco = rows.find((r) => r.Sistema === 'Aspel BANCO');
   assert.ok(banco, 'no BANCO row');
   assert.equal(banco.Estado, 'Vencida');
+  assert.deepEqual(banco.actions, [], 'an expired subscription gets no activation file');
   assert.ok(!rows.some((r) => r.Sistema === 'Aspel COI'), 'the license shows among subscriptions');
   const subscriptionCount = rows.length;
   await assertCleanPage(p);
@@ -185,6 +193,7 @@ e2e('2. Suscripciones, Licenciamiento and "Agrupar por"', async () => {
   assert.equal(coi['Versión'], '10.0');
   assert.equal(coi['Próximo pago'], '—');
   assert.equal(coi.Estado, 'Activa');
+  assert.deepEqual(coi.actions, [LICENSE_BUTTON], 'a license gets its activation file, no upgrade');
   assert.ok(!rows.some((r) => r.Sistema === 'Aspel SAE'), 'a subscription shows among licenses');
   await screenshot(p, '2-licenciamiento');
 
@@ -296,7 +305,7 @@ e2e('3. upgrade SAE: terms accepted, new serial shown and mailed, table refreshe
   const old = rows.find((r) => r.serial === oldSerial);
   const fresh = rows.find((r) => r.serial === newSerial);
   assert.match(old.Estado, /^Vigente hasta \d{2}\/\d{2}\/\d{4}$/);
-  assert.equal(old['Acción'], '');
+  assert.deepEqual(old.actions, [LICENSE_BUTTON], 'a superseded serial offers its file, no upgrade');
   assert.equal(fresh.Sistema, 'Aspel SAE');
   assert.equal(fresh['Versión'], '8.0');
   assert.equal(fresh.Usuarios, old.Usuarios);
@@ -305,6 +314,151 @@ e2e('3. upgrade SAE: terms accepted, new serial shown and mailed, table refreshe
   await p.getByText(`Tu nuevo número de serie es ${newSerial}`).waitFor();
   await assertCleanPage(p);
   await screenshot(p, '3-tabla-actualizada', { fullPage: true });
+});
+
+/** The parts of a compact JWS, decoded: header and payload as JSON. */
+function decodeJws(text) {
+  const [header, payload, signature] = text.split('.');
+  const json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  return { header: json(header), payload: json(payload), signed: `${header}.${payload}`, signature };
+}
+
+/** Whether `jws` verifies with the key of its `kid` in the portal's JWKS (Ed25519). */
+async function verifiesWithJwks(jws) {
+  const res = await fetch(`${API_URL}/.well-known/jwks.json`);
+  assert.equal(res.status, 200, 'GET /.well-known/jwks.json');
+  const { keys } = await res.json();
+  const { header, signed, signature } = decodeJws(jws);
+  const jwk = keys.find((k) => k.kid === header.kid);
+  assert.ok(jwk, `no key ${header.kid} in the JWKS`);
+  const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+  return verifySignature(null, Buffer.from(signed), key, Buffer.from(signature, 'base64url'));
+}
+
+/** "dd/mm/aaaa" of the vendor's day (Mexico City) of the last second before `exp`. */
+function lastDay(exp) {
+  return new Intl.DateTimeFormat('es-MX', {
+    timeZone: 'America/Mexico_City',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+  }).format(new Date((exp - 1) * 1000));
+}
+
+e2e('3b. offline activation file: the installation code, then a signed .lic download', async () => {
+  const p = await freshPage();
+  await login(p);
+  const rows = await tableRows(p);
+  // The SAE 7.0 that test 3 upgraded: superseded, it still gets its file.
+  const old = rows.find((r) => r.Sistema === 'Aspel SAE' && r['Versión'] === '7.0');
+  assert.ok(old, `no SAE 7.0 row in ${JSON.stringify(rows)}`);
+  const lastDayOfUse = /^Vigente hasta (\d{2}\/\d{2}\/\d{4})$/.exec(old.Estado)?.[1];
+  assert.ok(lastDayOfUse, `SAE 7.0 is not superseded: ${old.Estado}`);
+  const button = p.locator(`button[data-action="license-file"][data-serial="${old.serial}"]`);
+  assert.equal(await button.innerText(), LICENSE_BUTTON);
+  assert.equal(await button.getAttribute('aria-haspopup'), 'dialog');
+  await button.click();
+
+  const dialog = p.getByRole('dialog', { name: LICENSE_BUTTON });
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+  const field = dialog.getByLabel('Código de instalación');
+  assert.ok(await field.evaluate((el) => el === document.activeElement), 'focus did not move to the field');
+  // The field says where the desktop program shows the code.
+  const describedBy = (await field.getAttribute('aria-describedby')).split(/\s+/);
+  const hint = await p.locator(`[id="${describedBy[0]}"]`).innerText();
+  assert.match(hint, /asistente de activación/);
+  assert.match(hint, /«Solicitar clave de confirmación»/);
+  assert.ok((await dialog.innerText()).includes(old.serial), 'the dialog does not name the serial');
+  await assertFocusTrapped(p);
+
+  // Escape closes it; focus goes back to the row's button.
+  await p.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  let f = await focused(p);
+  assert.equal(f.serial, old.serial, `focus went to ${JSON.stringify(f)}`);
+  assert.equal(f.text, LICENSE_BUTTON);
+
+  // Again, from the keyboard; an empty code is refused before anything is sent.
+  const sent = [];
+  p.on('request', (r) => {
+    if (r.url().includes('/license-file')) sent.push(r.url());
+  });
+  await p.keyboard.press('Enter');
+  await dialog.waitFor();
+  assert.ok((await focused(p)).inDialog);
+  await p.keyboard.press('Enter');
+  await dialog.getByText('Escribe el código de instalación que muestra tu sistema.').waitFor();
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  assert.equal(sent.length, 0, 'an empty code was sent');
+
+  // A phone's width: the dialog fits, nothing scrolls sideways.
+  await p.setViewportSize({ width: 375, height: 740 });
+  const fit = await dialog.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const inside = [...el.querySelectorAll('*')].every((c) => {
+      const r = c.getBoundingClientRect();
+      return r.width === 0 || (r.left >= box.left - 1 && r.right <= box.right + 1);
+    });
+    return {
+      left: box.left,
+      right: box.right,
+      view: window.innerWidth,
+      page: document.documentElement.scrollWidth,
+      scrolls: el.scrollWidth > el.clientWidth,
+      inside,
+    };
+  });
+  assert.ok(fit.left >= 0 && fit.right <= fit.view, `the dialog spans ${fit.left}-${fit.right} of ${fit.view}px`);
+  assert.ok(!fit.scrolls && fit.inside, `the dialog's content overflows at 375 px: ${JSON.stringify(fit)}`);
+  assert.ok(fit.page <= fit.view, `the page is ${fit.page}px wide at ${fit.view}px`);
+  await screenshot(p, '3b-archivo-375');
+
+  // The code as copied, spaces around it: sent trimmed; the file downloads.
+  const installation = `INST-${Date.now().toString(36).toUpperCase()}`;
+  await field.fill(`  ${installation} `);
+  const request = p.waitForRequest((r) => r.url().includes(`/subscriptions/${old.serial}/license-file`));
+  const downloaded = p.waitForEvent('download');
+  await dialog.getByRole('button', { name: 'Descargar archivo' }).click();
+  assert.deepEqual((await request).postDataJSON(), { installation });
+  const download = await downloaded;
+  assert.equal(download.suggestedFilename(), `${old.serial}.lic`);
+  const content = await readFile(await download.path(), 'utf8');
+  assert.match(content, JWS, 'the file is not a compact JWS');
+  const { header, payload } = decodeJws(content);
+  assert.equal(header.alg, 'EdDSA');
+  assert.equal(payload.iss, 'serial-portal');
+  assert.equal(payload.serial, old.serial);
+  assert.equal(payload.installation, installation);
+  assert.equal(payload.status, 'superseded');
+  assert.equal(payload.nonce, null);
+  assert.ok(await verifiesWithJwks(content), 'the file does not verify with the published keys');
+
+  // How to load it, and until when it is valid (its last day of use, dd/mm/aaaa).
+  await dialog.getByText(HOW_TO_LOAD).waitFor();
+  assert.ok((await focused(p)).inDialog, 'focus left the dialog when the result showed');
+  const validity = await dialog.locator('.valid-until').innerText();
+  const shown = /válido hasta el (\d{2}\/\d{2}\/\d{4})/.exec(validity)?.[1];
+  assert.equal(shown, lastDay(payload.exp), validity);
+  assert.equal(shown, lastDayOfUse, 'valid until the old serial\'s last day of use');
+  assert.ok(validity.includes(installation));
+  await assertCleanPage(p);
+  await screenshot(p, '3b-archivo-descargado');
+  await assertFocusTrapped(p);
+
+  // "Descargar de nuevo" saves the same file again.
+  const again = p.waitForEvent('download');
+  await dialog.getByRole('button', { name: /^Descargar de nuevo/ }).click();
+  const second = await again;
+  assert.equal(second.suggestedFilename(), `${old.serial}.lic`);
+  assert.equal(await readFile(await second.path(), 'utf8'), content);
+  assert.equal(sent.length, 1, 'downloading again asked the server again');
+
+  await dialog.getByRole('button', { name: 'Cerrar', exact: true }).last().click();
+  await dialog.waitFor({ state: 'detached' });
+  f = await focused(p);
+  assert.equal(f.serial, old.serial, `focus went to ${JSON.stringify(f)}`);
+  await p.setViewportSize({ width: 1280, height: 860 });
 });
 
 e2e('5. keyboard only: the upgrade dialog, from the login to the new serial', async () => {

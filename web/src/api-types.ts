@@ -152,6 +152,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/subscriptions/{serial}/license-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The offline activation file of one installation of a serial
+         * @description For a machine that cannot reach the vendor: the customer types the installation
+         *     code the desktop program shows (in its activation assistant, "Solicitar clave de
+         *     confirmación") and gets the same signed document a validation answers
+         *     (`Validation.license`), naming that installation, to save as `file_name` and load
+         *     in the program ("Activar con archivo"), which verifies it offline with the keys of
+         *     `GET /.well-known/jwks.json`. Only for the caller's serials that may run: `active`
+         *     (a license too) or `superseded` (until its `valid_until`). Each call signs a new
+         *     file; nothing is stored.
+         *
+         *     The checks, in order: the serial's syntax (400, before any store read), the
+         *     session (401), the `installation` field (400), ownership (404 for a serial that is
+         *     not the caller's, never 403), then the status (409).
+         */
+        post: operations["issueLicenseFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/serials/{serial}/validate": {
         parameters: {
             query?: never;
@@ -309,6 +340,16 @@ export interface components {
              */
             nonce?: string;
         };
+        LicenseFileRequest: {
+            /**
+             * @description The installation code the desktop program shows, as typed: leading and trailing
+             *     spaces are dropped, and what is left must be 1 to 128 characters (counted as
+             *     characters, not bytes) without control characters (line breaks, tabs). Kept in
+             *     the file's `installation` claim as trimmed.
+             * @example INST-7F3A-22C9
+             */
+            installation: string;
+        };
         /** @enum {string} */
         Plan: "subscription" | "license";
         /**
@@ -430,6 +471,34 @@ export interface components {
              *     A verifier ignores claims it does not know.
              */
             license: string;
+        };
+        LicenseFile: {
+            /**
+             * @description `<serial>.lic`: the name to save `license` under.
+             * @example SKSNWR4TQD.lic
+             */
+            file_name: string;
+            /**
+             * @description The file's content, exactly: a JWS in compact serialization, signed as
+             *     `Validation.license` is (EdDSA over Ed25519, the header's `kid` a key of
+             *     `GET /.well-known/jwks.json`), whose payload holds the same claims as a
+             *     validation answer's (`iss`, `serial`, `system`, `version`, `users`, `status`,
+             *     `valid_until`, `next_payment_on`, `company` as registered, `iat`, `exp`), with
+             *     `nonce` `null` and, besides, `installation`: the request's `installation`,
+             *     trimmed. The program accepts the file only if `installation` is its own and
+             *     `exp` has not passed; `exp` is computed as for a validation answer (the end of
+             *     the serial's next validation day in the vendor's time zone, at most 30 days
+             *     after `iat`).
+             */
+            license: string;
+            /**
+             * Format: date
+             * @description The last day the file stands, in the vendor's time zone (`TIME_ZONE`): the day
+             *     of the last second before the license's `exp`, i.e. the serial's next
+             *     validation date (`next_payment_on`, or `valid_until` once superseded), or the
+             *     30th day from now for a license or a later payment.
+             */
+            expires_on: string;
         };
         /** @description A JSON Web Key Set (RFC 7517) of the keys that sign licenses. */
         Jwks: {
@@ -912,6 +981,74 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    issueLicenseFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
+                 *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 * @example SKSNWR4TQD
+                 */
+                serial: components["parameters"]["Serial"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LicenseFileRequest"];
+            };
+        };
+        responses: {
+            /** @description The file, signed now. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicenseFile"];
+                };
+            };
+            /** @description `invalid_request`: malformed body, an `installation` that is missing, empty or blank, over 128 characters or with a control character (`detail` names the field), or a serial that is not well formed (answered without reading the store). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description `subscription_expired`: a subscription not renewed. `not_active`: upgraded and
+             *     past its last day (`valid_until`). Neither may run, so neither gets a file.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "subscription_expired" | "not_active";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -37,6 +37,10 @@ export type SubscriptionGroup = GroupedSubscriptionList['groups'][number];
 export type UpgradeRequest = Schemas['UpgradeRequest'];
 export type UpgradeResponse = Schemas['UpgradeResponse'];
 
+export type LicenseFileRequest = Schemas['LicenseFileRequest'];
+/** The offline activation file of one installation: `license` is the file's content. */
+export type LicenseFile = Schemas['LicenseFile'];
+
 /** An `application/problem+json` body (schema `Problem`). */
 export type Problem = Schemas['Problem'];
 /** The `code` of a problem: the key the page matches on. */
@@ -123,6 +127,7 @@ export interface Api {
     query?: ListQuery,
   ): Promise<SubscriptionList | GroupedSubscriptionList>;
   upgradeSerial(token: string, serial: string, body: UpgradeRequest): Promise<UpgradeResponse>;
+  issueLicenseFile(token: string, serial: string, body: LicenseFileRequest): Promise<LicenseFile>;
 }
 
 /** Parses a Retry-After value (delay in seconds or an HTTP date) into seconds. */
@@ -219,6 +224,13 @@ export function createApi(options: ApiOptions): Api {
       call<UpgradeResponse>({
         method: 'POST',
         path: `/subscriptions/${encodeURIComponent(serial)}/upgrade`,
+        token,
+        body,
+      }),
+    issueLicenseFile: (token, serial, body) =>
+      call<LicenseFile>({
+        method: 'POST',
+        path: `/subscriptions/${encodeURIComponent(serial)}/license-file`,
         token,
         body,
       }),

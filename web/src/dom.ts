@@ -105,3 +105,24 @@ export function setBusy(button: HTMLButtonElement, busy: boolean, busyText?: str
     button.removeAttribute('aria-busy');
   }
 }
+
+/** Tab and Shift+Tab wrap around inside `root` (a modal dialog): call it on keydown. */
+export function keepTabInside(root: HTMLElement, event: KeyboardEvent): void {
+  if (event.key !== 'Tab') return;
+  const items = tabbables(root);
+  if (items.length === 0) {
+    event.preventDefault();
+    return;
+  }
+  const first = items[0]!;
+  const last = items[items.length - 1]!;
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && root.contains(active);
+  if (event.shiftKey && (active === first || !inside || active === root)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (active === last || !inside)) {
+    event.preventDefault();
+    first.focus();
+  }
+}

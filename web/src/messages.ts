@@ -3,7 +3,14 @@
 import { formatDuration } from './format.ts';
 
 /** Where the error happened: a few codes read better with the screen in mind. */
-export type ErrorContext = 'login' | 'forgot' | 'reset' | 'subscriptions' | 'upgrade' | 'logout';
+export type ErrorContext =
+  | 'login'
+  | 'forgot'
+  | 'reset'
+  | 'subscriptions'
+  | 'upgrade'
+  | 'license-file'
+  | 'logout';
 
 export interface ErrorLike {
   code: string;
@@ -29,6 +36,8 @@ const INVALID_REQUEST: Record<ErrorContext, string> = {
   subscriptions: 'No pudimos consultar tus servicios. Recarga la página e intenta de nuevo.',
   upgrade:
     'No pudimos procesar la solicitud de actualización. Recarga la página e intenta de nuevo.',
+  'license-file':
+    'Revisa el código de instalación: debe tener entre 1 y 128 caracteres, sin saltos de línea ni tabuladores.',
   logout: 'No pudimos cerrar tu sesión en el servidor.',
 };
 
@@ -54,16 +63,21 @@ const SENTENCES: Record<string, (e: ErrorLike, ctx?: ErrorContext) => string> = 
   unauthorized: () => SESSION_EXPIRED,
   company_mismatch: () => 'La razón social no coincide con la registrada en tu cuenta.',
   not_found: (_e, ctx) =>
-    ctx === 'upgrade'
+    ctx === 'upgrade' || ctx === 'license-file'
       ? 'No encontramos ese número de serie en tu cuenta.'
       : 'No encontramos lo que buscas.',
   no_upgrade_available: () =>
     'Tu sistema ya tiene la versión más reciente: no hay una actualización disponible.',
   purchase_required: () =>
     'Las licencias no se actualizan sin costo. Para obtener la nueva versión, cómprala con tu distribuidor.',
-  subscription_expired: () =>
-    'Tu suscripción está vencida. Renuévala para poder actualizar tu sistema.',
-  not_active: () => 'Este número de serie ya está inactivo y no puede actualizarse.',
+  subscription_expired: (_e, ctx) =>
+    ctx === 'license-file'
+      ? 'Tu suscripción está vencida. Renuévala para poder generar su archivo de activación.'
+      : 'Tu suscripción está vencida. Renuévala para poder actualizar tu sistema.',
+  not_active: (_e, ctx) =>
+    ctx === 'license-file'
+      ? 'Este número de serie ya está inactivo: no se puede generar su archivo de activación.'
+      : 'Este número de serie ya está inactivo y no puede actualizarse.',
   terms_not_accepted: () =>
     'Para actualizar debes aceptar los términos y condiciones vigentes. Cierra esta ventana, recarga la página y vuelve a intentarlo.',
   // The length is checked before sending, so the server's refusal is mostly a guessable

@@ -41,3 +41,34 @@ export function checkNewPassword(password: string, confirm: string, email?: stri
 export function looksLikeEmail(s: string): boolean {
   return /^[^\s@]+@[^\s@]+$/.test(s.trim());
 }
+
+/** The installation code of "Archivo de activación sin conexión", in characters once trimmed. */
+export const INSTALLATION_MAX = 128;
+
+export type InstallationCheck = { ok: true; code: string } | { ok: false; message: string };
+
+/**
+ * The code the desktop program shows, as the page sends it (trimmed), or why it cannot be
+ * sent: empty, over 128 characters, or with a line break, a tab or another control
+ * character (the API's rule for `installation`).
+ */
+export function checkInstallation(raw: string): InstallationCheck {
+  const code = raw.trim();
+  if (code === '') {
+    return { ok: false, message: 'Escribe el código de instalación que muestra tu sistema.' };
+  }
+  if (charCount(code) > INSTALLATION_MAX) {
+    return {
+      ok: false,
+      message: `El código de instalación es demasiado largo: tiene como máximo ${INSTALLATION_MAX} caracteres. Cópialo de nuevo del asistente de activación.`,
+    };
+  }
+  if (/\p{Cc}/u.test(code)) {
+    return {
+      ok: false,
+      message:
+        'El código de instalación no puede tener saltos de línea ni tabuladores. Cópialo de nuevo del asistente de activación.',
+    };
+  }
+  return { ok: true, code };
+}

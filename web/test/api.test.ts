@@ -106,6 +106,25 @@ test('routes, bearer and query string', async () => {
   assert.deepEqual(JSON.parse(calls[5]!.body!), { accept_terms: true, terms_version: '2022-10' });
 });
 
+test('a license file is asked for with the bearer and the installation code', async () => {
+  const file = { file_name: 'SKSNWR4TQD.lic', license: 'aaa.bbb.ccc', expires_on: '2026-12-10' };
+  const { calls, fetchImpl } = fakeFetch(() => json(201, file));
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  const res = await api.issueLicenseFile('tok', 'SKSN WR4TQD', { installation: 'INST-7F3A-22C9' });
+  assert.deepEqual(res, file);
+  assert.equal(calls[0]!.method, 'POST');
+  assert.equal(calls[0]!.url, '/api/subscriptions/SKSN%20WR4TQD/license-file');
+  assert.equal(calls[0]!.headers.Authorization, 'Bearer tok');
+  assert.equal(calls[0]!.headers['Content-Type'], 'application/json');
+  assert.deepEqual(JSON.parse(calls[0]!.body!), { installation: 'INST-7F3A-22C9' });
+
+  const refused = createApi({ baseUrl: '/api', fetch: fakeFetch(() => problem(409, 'subscription_expired')).fetchImpl });
+  await assert.rejects(
+    refused.issueLicenseFile('tok', 'SKSNWR4TQD', { installation: 'X' }),
+    (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'subscription_expired',
+  );
+});
+
 test('a problem+json answer becomes an ApiError with its code and Retry-After', async () => {
   const { fetchImpl } = fakeFetch(() => problem(429, 'account_locked', { 'Retry-After': '900' }));
   const api = createApi({ baseUrl: '/api', fetch: fetchImpl });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { PROBLEM_CODES } from '../src/api.ts';
 import { errorSentence, hasSentence, sentenceFor, SESSION_EXPIRED } from '../src/messages.ts';
 
-const CONTEXTS = ['login', 'forgot', 'reset', 'subscriptions', 'upgrade', 'logout'] as const;
+const CONTEXTS = ['login', 'forgot', 'reset', 'subscriptions', 'upgrade', 'license-file', 'logout'] as const;
 
 test('every problem code of the API has its own sentence', () => {
   for (const code of PROBLEM_CODES) assert.ok(hasSentence(code), `no sentence for ${code}`);
@@ -91,4 +91,22 @@ test('unknown codes fall back on the status; anything thrown reads as a sentence
   assert.match(errorSentence({ code: 'unexpected_response', status: 418 }), /^Ocurrió un error inesperado/);
   assert.match(sentenceFor(new TypeError('x is undefined')), /^Ocurrió un error inesperado/);
   assert.match(sentenceFor({ code: 'network', status: 0 }), /^No pudimos conectarnos con el servidor/);
+});
+
+test('license file refusals speak of the file, not of an upgrade', () => {
+  assert.equal(
+    errorSentence({ code: 'subscription_expired', status: 409 }, 'license-file'),
+    'Tu suscripción está vencida. Renuévala para poder generar su archivo de activación.',
+  );
+  assert.equal(
+    errorSentence({ code: 'not_active', status: 409 }, 'license-file'),
+    'Este número de serie ya está inactivo: no se puede generar su archivo de activación.',
+  );
+  assert.equal(
+    errorSentence({ code: 'not_found', status: 404 }, 'license-file'),
+    'No encontramos ese número de serie en tu cuenta.',
+  );
+  assert.match(errorSentence({ code: 'invalid_request', status: 400 }, 'license-file'), /código de instalación/);
+  // The upgrade keeps its own sentences.
+  assert.match(errorSentence({ code: 'subscription_expired', status: 409 }, 'upgrade'), /actualizar tu sistema/);
 });

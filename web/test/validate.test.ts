@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PASSWORD_MISMATCH, PASSWORD_RULE } from '../src/messages.ts';
-import { charCount, checkNewPassword, looksLikeEmail, PASSWORD_MAX, PASSWORD_MIN } from '../src/validate.ts';
+import {
+  charCount,
+  checkInstallation,
+  checkNewPassword,
+  INSTALLATION_MAX,
+  looksLikeEmail,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+} from '../src/validate.ts';
 
 test('new password: 12 to 128 characters, both fields equal', () => {
   assert.equal(PASSWORD_MIN, 12);
@@ -40,4 +48,21 @@ test('e-mail shape', () => {
   assert.ok(!looksLikeEmail('ana'));
   assert.ok(!looksLikeEmail('ana @example.com'));
   assert.ok(!looksLikeEmail(''));
+});
+
+test('installation code: trimmed, 1 to 128 characters, no control characters', () => {
+  assert.equal(INSTALLATION_MAX, 128);
+  assert.deepEqual(checkInstallation('  INST-7F3A-22C9 \n'), { ok: true, code: 'INST-7F3A-22C9' });
+  const empty = checkInstallation('   ');
+  assert.equal(empty.ok, false);
+  assert.match(!empty.ok ? empty.message : '', /^Escribe el código de instalación/);
+  assert.deepEqual(checkInstallation(` ${'Ñ'.repeat(128)} `), { ok: true, code: 'Ñ'.repeat(128) });
+  assert.deepEqual(checkInstallation('🔑'.repeat(128)), { ok: true, code: '🔑'.repeat(128) }, 'characters, not UTF-16 units');
+  const long = checkInstallation('x'.repeat(129));
+  assert.match(!long.ok ? long.message : '', /como máximo 128 caracteres/);
+  for (const bad of ['INST\n7F3A', 'INST\t7F3A', 'INST\u00007F3A', 'INST\u007f7F3A', 'INST\u00857F3A']) {
+    const r = checkInstallation(bad);
+    assert.equal(r.ok, false, JSON.stringify(bad));
+    assert.match(!r.ok ? r.message : '', /saltos de línea ni tabuladores/);
+  }
 });

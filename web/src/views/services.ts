@@ -20,6 +20,7 @@ import {
   upgradeButtonLabel,
 } from '../format.ts';
 import { sentenceFor } from '../messages.ts';
+import { LICENSE_DIALOG_TITLE, openLicenseDialog } from './license-dialog.ts';
 import { openUpgradeDialog } from './upgrade-dialog.ts';
 
 interface TabDef {
@@ -60,6 +61,11 @@ const remembered: { plan: Plan; groupBy: GroupBy | '' } = { plan: 'subscription'
 
 function canUpgrade(subscription: Subscription): subscription is UpgradableSubscription {
   return subscription.upgrade.available === true;
+}
+
+/** A serial that may run gets an offline activation file (the API's rule). */
+function canHaveLicenseFile(subscription: Subscription): boolean {
+  return subscription.status === 'active' || subscription.status === 'superseded';
 }
 
 export function servicesView(app: App): View {
@@ -160,7 +166,7 @@ export function servicesView(app: App): View {
 
   // --- the table ---
   function rowFor(subscription: Subscription): HTMLTableRowElement {
-    let action: HTMLElement | string = '';
+    const actions: HTMLElement[] = [];
     if (canUpgrade(subscription)) {
       const label = upgradeButtonLabel(subscription.upgrade.to_version);
       const button = h(
@@ -169,14 +175,32 @@ export function servicesView(app: App): View {
           type: 'button',
           class: 'upgrade-button',
           'data-serial': subscription.serial,
+          'data-action': 'upgrade',
           'aria-label': `${label}: ${subscription.system_name} ${subscription.version}, serie ${subscription.serial}`,
           'aria-haspopup': 'dialog',
         },
         label,
       );
       button.addEventListener('click', () => openDialog(subscription, button));
-      action = button;
+      actions.push(button);
     }
+    if (canHaveLicenseFile(subscription)) {
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small license-button',
+          'data-serial': subscription.serial,
+          'data-action': 'license-file',
+          'aria-label': `${LICENSE_DIALOG_TITLE}: ${subscription.system_name} ${subscription.version}, serie ${subscription.serial}`,
+          'aria-haspopup': 'dialog',
+        },
+        LICENSE_DIALOG_TITLE,
+      );
+      button.addEventListener('click', () => openLicense(subscription, button));
+      actions.push(button);
+    }
+    const action = actions.length ? h('div', { class: 'row-actions' }, actions) : '';
     return h(
       'tr',
       { 'data-serial': subscription.serial, 'data-status': subscription.status },
@@ -224,14 +248,20 @@ export function servicesView(app: App): View {
         table.append(tbody);
       }
     }
-    const focusedSerial = (document.activeElement as HTMLElement | null)?.dataset?.serial;
+    const focusedData = (document.activeElement as HTMLElement | null)?.dataset;
+    const focusedSerial = focusedData?.serial;
+    const focusedAction = focusedData?.action;
     const focusWasInside = tableWrap.contains(document.activeElement);
     tableWrap.replaceChildren(table);
     tableWrap.removeAttribute('aria-busy');
     if (focusWasInside) {
-      // Keep the keyboard where it was: the same row's button, or the table.
-      const again = focusedSerial
-        ? tableWrap.querySelector<HTMLElement>(`button[data-serial="${CSS.escape(focusedSerial)}"]`)
+      // Keep the keyboard where it was: the same row's same button (or its other one),
+      // or the table.
+      const inRow = focusedSerial ? `button[data-serial="${CSS.escape(focusedSerial)}"]` : null;
+      const again = inRow
+        ? (focusedAction
+            ? tableWrap.querySelector<HTMLElement>(`${inRow}[data-action="${CSS.escape(focusedAction)}"]`)
+            : null) ?? tableWrap.querySelector<HTMLElement>(inRow)
         : null;
       (again ?? tableWrap).focus();
     }
@@ -289,6 +319,20 @@ export function servicesView(app: App): View {
         );
         void load();
       },
+      onStale: () => void load(),
+      onUnauthorized: () => app.expireSession(),
+    });
+  }
+
+  function openLicense(subscription: Subscription, opener: HTMLElement): void {
+    const session = app.session();
+    if (!session) return;
+    openLicenseDialog({
+      api: app.api,
+      subscription,
+      token: session.token,
+      opener,
+      fallbackFocus: () => tableWrap,
       onStale: () => void load(),
       onUnauthorized: () => app.expireSession(),
     });
