@@ -1,6 +1,6 @@
 // "Actualiza la versión de tu sistema": the terms, their acceptance, and the new serial.
 import { isApiError, type Account, type Api, type UpgradableSubscription, type UpgradeResponse } from '../api.ts';
-import { h, messageBox, setBusy, tabbables, uid } from '../dom.ts';
+import { h, keepTabInside, messageBox, setBusy, uid } from '../dom.ts';
 import { DOWNLOAD_URL } from '../config.ts';
 import { formatDate } from '../format.ts';
 import { sentenceFor } from '../messages.ts';
@@ -189,23 +189,7 @@ export function openUpgradeDialog(o: UpgradeDialogOptions): void {
       event.preventDefault();
       return;
     }
-    if (event.key !== 'Tab') return;
-    const items = tabbables(dialog);
-    if (items.length === 0) {
-      event.preventDefault();
-      return;
-    }
-    const first = items[0]!;
-    const last = items[items.length - 1]!;
-    const active = document.activeElement as HTMLElement | null;
-    const inside = active !== null && dialog.contains(active);
-    if (event.shiftKey && (active === first || !inside || active === dialog)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (active === last || !inside)) {
-      event.preventDefault();
-      first.focus();
-    }
+    keepTabInside(dialog, event);
   });
   // A click on the backdrop (outside the box) does nothing: the choice is explicit.
 
