@@ -7,7 +7,7 @@ VENV_BIN := $(CURDIR)/.tools/venv/bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 N ?= 10
 
-.PHONY: help dev test fuzz mail tools build web bench bench-keys clean
+.PHONY: help dev test fuzz mail events tools build web bench bench-keys clean
 
 help: ## list the targets
 	@echo "make targets:"
@@ -25,6 +25,10 @@ fuzz: ## hostile HTTP input from openapi.yaml (schemathesis) against the functio
 mail: ## list the latest N (default 10) mails sent to the local mailbox (MOTO_URL to change it)
 	@scripts/tools.sh --check >/dev/null
 	@$(VENV_BIN)/python scripts/mail.py $(N)
+
+events: ## list the latest N (default 10) events the portal published on the local bus (MOTO_URL to change it)
+	@scripts/tools.sh --check >/dev/null
+	@$(VENV_BIN)/python scripts/events.py $(N)
 
 tools: ## install or check the local tools (Java, Node, DynamoDB Local, Python venv)
 	@scripts/tools.sh

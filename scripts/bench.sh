@@ -108,6 +108,7 @@ stack_start_dynamodb "$STATE" "$DYNAMODB_PORT" >/dev/null
 stack_start_moto "$STATE" "$MOTO_PORT" >/dev/null
 stack_wait_moto "$STATE" >/dev/null
 stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" >/dev/null
+stack_event_bus "$MOTO_PORT" "portal-local-events" >/dev/null
 stack_wait_dynamodb "$STATE" >/dev/null
 
 # ---- measurements -------------------------------------------------------------------

@@ -121,6 +121,7 @@ if [[ -z "$DYNAMODB_PORT" ]]; then
   while [[ "$MOTO_PORT" == "$DYNAMODB_PORT" ]]; do MOTO_PORT="$(stack_free_port)"; done
   { stack_start_dynamodb "$STATE" "$DYNAMODB_PORT" && stack_start_moto "$STATE" "$MOTO_PORT" &&
     stack_wait_moto "$STATE" && stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" &&
+    stack_event_bus "$MOTO_PORT" "portal-local-events" &&
     stack_wait_dynamodb "$STATE"; } || die "the emulators did not start"
 else
   stack_http_answers "http://127.0.0.1:$DYNAMODB_PORT/" || die "nothing answers on the DynamoDB port $DYNAMODB_PORT"
@@ -130,12 +131,14 @@ fi
 # ---- 2. settings, build, table and demo data ------------------------------------------
 # scripts/local.env with this run's table and emulators; every other setting as make dev.
 ENV_FILE="$STATE/env"
-grep -vE '^(TABLE_NAME|AWS_ENDPOINT_URL_DYNAMODB|AWS_ENDPOINT_URL_SESV2|AWS_ENDPOINT_URL_SECRETS_MANAGER|SIGNING_KEYS_SECRET)=' "$ROOT/scripts/local.env" >"$ENV_FILE"
+grep -vE '^(TABLE_NAME|AWS_ENDPOINT_URL_DYNAMODB|AWS_ENDPOINT_URL_SESV2|AWS_ENDPOINT_URL_SECRETS_MANAGER|AWS_ENDPOINT_URL_EVENTBRIDGE|AWS_ENDPOINT_URL_SQS|SIGNING_KEYS_SECRET)=' "$ROOT/scripts/local.env" >"$ENV_FILE"
 cat >>"$ENV_FILE" <<EOF
 TABLE_NAME=$TABLE
 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT
 AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT
 AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$MOTO_PORT
+AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:$MOTO_PORT
+AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$MOTO_PORT
 SIGNING_KEYS_SECRET=$TABLE/signing-keys
 EOF
 set -a

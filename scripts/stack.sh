@@ -194,6 +194,31 @@ PY
   stack_log "SES sender identity $email ready in moto"
 }
 
+# stack_event_bus PORT [BUS] : the portal's EventBridge bus in moto, and a queue
+# "<BUS>-published" that a rule fills with every event the portal publishes (source
+# serial-portal), so `make events` can show them (idempotent).
+stack_event_bus() {
+  local port="$1" bus="${2:-${EVENT_BUS_NAME:-portal-local-events}}"
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION="${AWS_REGION:-us-east-1}" \
+    "$STACK_PY" - "$port" "$bus" <<'PY' || { stack_err "could not create the event bus $bus in moto"; return 1; }
+import json
+import sys
+import boto3
+
+port, bus = sys.argv[1], sys.argv[2]
+url = f"http://127.0.0.1:{port}"
+events = boto3.client("events", endpoint_url=url)
+sqs = boto3.client("sqs", endpoint_url=url)
+if bus not in [b["Name"] for b in events.list_event_buses().get("EventBuses", [])]:
+    events.create_event_bus(Name=bus)
+queue = sqs.create_queue(QueueName=f"{bus}-published")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+events.put_rule(Name="published", EventBusName=bus, EventPattern=json.dumps({"source": ["serial-portal"]}))
+events.put_targets(Rule="published", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+PY
+  stack_log "event bus $bus ready in moto (published events: queue $bus-published)"
+}
+
 # True when PID $1 runs (a zombie, dead but not yet reaped, does not count).
 stack_alive() {
   local st
@@ -305,7 +330,7 @@ stack_main() {
       fi
       stack_start_dynamodb "$state" "$dport" "$dbpath" || return 1
       stack_start_moto "$state" "$mport" || { stack_stop "$state"; return 1; }
-      if ! { stack_wait_moto "$state" && stack_ses_identity "$mport" && stack_wait_dynamodb "$state"; }; then
+      if ! { stack_wait_moto "$state" && stack_ses_identity "$mport" && stack_event_bus "$mport" && stack_wait_dynamodb "$state"; }; then
         stack_stop "$state"
         return 1
       fi

@@ -93,6 +93,7 @@ start_emulators() {
     stack_start_moto "$STATE" "$MOTO_PORT" &&
     stack_wait_moto "$STATE" &&
     stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" &&
+    stack_event_bus "$MOTO_PORT" "portal-local-events" &&
     stack_wait_dynamodb "$STATE"
 }
 
@@ -103,6 +104,8 @@ cargo_test() {
     AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT" \
     AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$MOTO_PORT" \
     AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$MOTO_PORT" \
+    AWS_ENDPOINT_URL_EVENTBRIDGE="http://127.0.0.1:$MOTO_PORT" \
+    AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$MOTO_PORT" \
     MAIL_FROM=no-reply@portal.example \
     cargo test --workspace
 }
@@ -149,6 +152,8 @@ web_e2e() {
     -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT#" \
     -e "s#^AWS_ENDPOINT_URL_SESV2=.*#AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$MOTO_PORT#" \
     -e "s#^AWS_ENDPOINT_URL_SECRETS_MANAGER=.*#AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$MOTO_PORT#" \
+    -e "s#^AWS_ENDPOINT_URL_EVENTBRIDGE=.*#AWS_ENDPOINT_URL_EVENTBRIDGE=http://127.0.0.1:$MOTO_PORT#" \
+    -e "s#^AWS_ENDPOINT_URL_SQS=.*#AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$MOTO_PORT#" \
     -e "s#^SIGNING_KEYS_SECRET=.*#SIGNING_KEYS_SECRET=portal-web-e2e/signing-keys#" \
     -e "s#^PORTAL_URL=.*#PORTAL_URL=http://127.0.0.1:$web_port#" \
     "$ROOT/scripts/local.env" >"$env_file"

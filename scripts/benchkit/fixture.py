@@ -87,6 +87,9 @@ class Fixture:
                 "AWS_ENDPOINT_URL_SESV2": args.moto,
                 "AWS_ENDPOINT_URL_SECRETS_MANAGER": args.moto,
                 "SIGNING_KEYS_SECRET": f"{args.table}/signing-keys",
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": args.moto,
+                "AWS_ENDPOINT_URL_SQS": args.moto,
+                "EVENT_BUS_NAME": "portal-local-events",
                 "RUST_LOG": "warn",
             }
         )

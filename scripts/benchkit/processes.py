@@ -39,6 +39,12 @@ class Bench:
             "AWS_ENDPOINT_URL_SESV2": self.ses.url,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.args.moto,
             "SIGNING_KEYS_SECRET": f"{self.args.table}/signing-keys",
+            # Events go to moto directly (not through the counting proxies: they are not
+            # store calls).
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.args.moto,
+            "AWS_ENDPOINT_URL_SQS": self.args.moto,
+            "EVENT_BUS_NAME": "portal-local-events",
+            "DEAD_LETTER_QUEUE_URL": f"{self.args.moto}/123456789012/portal-local-events-dead-letters",
             "TABLE_NAME": self.args.table,
             "MAIL_FROM": "no-reply@portal.example",
             "PORTAL_URL": "http://127.0.0.1:5173",

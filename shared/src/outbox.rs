@@ -1,14 +1,16 @@
-//! The outbox: every mail is stored before it is sent, and leaves the outbox only once SES
-//! took it. One routine leases, sends and clears a mail ([`deliver`]); the request that
-//! made the mail calls it at once, and the scheduled `send-pending-mail` calls it for
-//! whatever is left ([`send_pending`]). The lease means two senders never send one mail
-//! at the same time.
+//! The outbox: every mail and every event is stored before it is sent (in the transaction
+//! of the fact it reports, where there is one), and leaves the outbox only once its
+//! courier (SES, or the EventBridge bus) took it. One routine leases, sends and clears a
+//! message ([`deliver`]); the request that made it calls it at once, and the scheduled
+//! `send-pending-mail` calls it for whatever is left ([`send_pending`]). The lease means
+//! two senders never send one message at the same time.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 
+use crate::events::{EventBus, PendingEvent};
 use crate::mail::{Mail, Mailer};
-use crate::store::{MailOutbox, StoreResult};
+use crate::store::{Outbox, Outgoing, StoreResult};
 
 /// How long a sender holds a mail before another may try it: well over one SES call.
 pub const LEASE: Duration = Duration::seconds(120);
@@ -30,16 +32,53 @@ impl PendingMail {
     /// `created_at` is kept to the microsecond, as the outbox's keys store it, so a mail
     /// read back equals the one written.
     pub fn new(id: impl Into<String>, mail: Mail, created_at: DateTime<Utc>) -> Self {
-        let created_at = created_at.duration_trunc(Duration::microseconds(1)).unwrap_or(created_at);
-        PendingMail { id: id.into(), mail, created_at }
+        PendingMail { id: id.into(), mail, created_at: outbox_instant(created_at) }
+    }
+}
+
+/// An instant as the outbox's keys keep it (to the microsecond).
+pub fn outbox_instant(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::microseconds(1)).unwrap_or(t)
+}
+
+impl Outgoing for PendingMail {
+    const KIND: &'static str = "mail";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Outgoing for PendingEvent {
+    const KIND: &'static str = "event";
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Who carries a message of kind `M` out: SES for mails, the bus for events.
+#[allow(async_fn_in_trait)] // called with concrete types only
+pub trait Courier<M> {
+    /// Hands the message over; the receipt (SES's message id, the bus's event id).
+    async fn carry(&self, message: &M) -> Result<String, String>;
+}
+
+impl Courier<PendingMail> for Mailer {
+    async fn carry(&self, pending: &PendingMail) -> Result<String, String> {
+        self.send(&pending.mail).await.map_err(|e| e.to_string())
+    }
+}
+
+impl Courier<PendingEvent> for EventBus {
+    async fn carry(&self, pending: &PendingEvent) -> Result<String, String> {
+        self.publish(pending).await.map_err(|e| e.to_string())
     }
 }
 
 /// What one delivery attempt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    /// SES took it (its message id); it left the outbox, or will with the next run if the
-    /// clear failed (logged).
+    /// The courier took it (its receipt); it left the outbox, or will with the next run if
+    /// the clear failed (logged).
     Sent(String),
     /// Another sender holds it, or it is gone already.
     Held,
@@ -47,39 +86,58 @@ pub enum Delivery {
     Failed(String),
 }
 
-/// Leases, sends and clears one mail. Never fails: whatever goes wrong leaves the mail in
-/// the outbox for [`send_pending`], and is logged.
-pub async fn deliver(store: &impl MailOutbox, mailer: &Mailer, pending: &PendingMail, now: DateTime<Utc>) -> Delivery {
-    match store.lease_mail(pending, now, now + LEASE).await {
-        Ok(true) => send_leased(store, mailer, pending).await,
+/// Leases, sends and clears one message. Never fails: whatever goes wrong leaves the
+/// message in the outbox for [`send_pending`], and is logged.
+pub async fn deliver<M: Outgoing>(
+    store: &impl Outbox<M>,
+    courier: &impl Courier<M>,
+    pending: &M,
+    now: DateTime<Utc>,
+) -> Delivery {
+    match store.lease(pending, now, now + LEASE).await {
+        Ok(true) => send_leased(store, courier, pending).await,
         Ok(false) => Delivery::Held,
         Err(e) => {
-            tracing::warn!(mail = %pending.id, error = %e, "mail not leased; left for retry");
+            tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "not leased; left for retry");
             Delivery::Failed(e.to_string())
         }
     }
 }
 
-/// Sends and clears a mail this sender already holds the lease of (e.g. leased by the
+/// Sends and clears a message this sender already holds the lease of (e.g. leased by the
 /// transaction that created it, so the request saves the lease's round trip).
-pub async fn send_leased(store: &impl MailOutbox, mailer: &Mailer, pending: &PendingMail) -> Delivery {
-    match mailer.send(&pending.mail).await {
-        Ok(message_id) => {
-            tracing::info!(mail = %pending.id, message_id = %message_id, "mail sent");
-            if let Err(e) = store.mail_sent(pending).await {
+pub async fn send_leased<M: Outgoing>(store: &impl Outbox<M>, courier: &impl Courier<M>, pending: &M) -> Delivery {
+    let carried = carry(courier, pending).await;
+    settle(store, pending, carried).await
+}
+
+/// The first half of [`send_leased`]: hands the message to its courier. A request that
+/// holds a mail and an event carries both side by side, then settles both side by side,
+/// so their two clears overlap (one round trip, not two).
+pub async fn carry<M: Outgoing>(courier: &impl Courier<M>, pending: &M) -> Result<String, String> {
+    courier.carry(pending).await
+}
+
+/// The second half of [`send_leased`]: a carried message leaves the outbox; one that was
+/// not stays for [`send_pending`].
+pub async fn settle<M: Outgoing>(store: &impl Outbox<M>, pending: &M, carried: Result<String, String>) -> Delivery {
+    match carried {
+        Ok(receipt) => {
+            tracing::info!(kind = M::KIND, id = pending.id(), receipt = %receipt, "sent");
+            if let Err(e) = store.clear(pending).await {
                 // Sent but still listed: it would go again once the lease is over.
-                tracing::error!(mail = %pending.id, error = %e, "sent mail not cleared from the outbox");
+                tracing::error!(kind = M::KIND, id = pending.id(), error = %e, "sent but not cleared from the outbox");
             }
-            Delivery::Sent(message_id)
+            Delivery::Sent(receipt)
         }
         Err(e) => {
-            tracing::warn!(mail = %pending.id, error = %e, "mail not sent; left for retry");
-            Delivery::Failed(e.to_string())
+            tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "not sent; left for retry");
+            Delivery::Failed(e)
         }
     }
 }
 
-/// What one scheduled run did.
+/// What one scheduled run did, per kind.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct RunReport {
     pub sent: u32,
@@ -87,12 +145,16 @@ pub struct RunReport {
     pub skipped: u32,
 }
 
-/// Sends the oldest mails past their [`GRACE`], each on its own: one mail's trouble never
-/// holds up the others.
-pub async fn send_pending(store: &impl MailOutbox, mailer: &Mailer, now: DateTime<Utc>) -> StoreResult<RunReport> {
+/// Sends the oldest messages of one kind past their [`GRACE`], each on its own: one
+/// message's trouble never holds up the others.
+pub async fn send_pending<M: Outgoing>(
+    store: &impl Outbox<M>,
+    courier: &impl Courier<M>,
+    now: DateTime<Utc>,
+) -> StoreResult<RunReport> {
     let mut report = RunReport::default();
-    for pending in store.pending_mails(now - GRACE, BATCH).await? {
-        match deliver(store, mailer, &pending, now).await {
+    for pending in store.pending(now - GRACE, BATCH).await? {
+        match deliver(store, courier, &pending, now).await {
             Delivery::Sent(_) => report.sent += 1,
             Delivery::Held => report.skipped += 1,
             Delivery::Failed(_) => report.failed += 1,

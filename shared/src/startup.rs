@@ -20,6 +20,9 @@ pub struct Base {
     /// The Secrets Manager secret of the signing keys, given in advance (tests);
     /// otherwise `SIGNING_KEYS_SECRET`, read by the functions that sign, and only by them.
     pub signing_keys_secret: Option<String>,
+    /// The event bus's name, given in advance (tests); otherwise `EVENT_BUS_NAME`, read by
+    /// the functions that publish events, and only by them.
+    pub event_bus: Option<String>,
 }
 
 impl Base {
@@ -39,13 +42,30 @@ impl Base {
     pub fn signing_keys(&self) -> crate::license::KeySource {
         let secret = match &self.signing_keys_secret {
             Some(s) => s.clone(),
-            None => std::env::var("SIGNING_KEYS_SECRET")
-                .ok()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| fail_start("settings", "missing required setting SIGNING_KEYS_SECRET")),
+            None => required_env("SIGNING_KEYS_SECRET"),
         };
         crate::license::KeySource::new(crate::aws::secretsmanager(&self.sdk), secret)
     }
+}
+
+impl Base {
+    /// The stack's event bus, for the functions that publish events.
+    pub fn events(&self) -> crate::events::EventBus {
+        let name = match &self.event_bus {
+            Some(n) => n.clone(),
+            None => required_env("EVENT_BUS_NAME"),
+        };
+        crate::events::EventBus::new(crate::aws::eventbridge(&self.sdk), name)
+    }
+}
+
+/// A setting only some functions need, read when they build: missing, the function stops
+/// with one clear line.
+pub fn required_env(name: &'static str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| fail_start("settings", format!("missing required setting {name}")))
 }
 
 /// Logging, settings, SDK and store from the environment.
@@ -54,5 +74,5 @@ pub async fn base() -> Base {
     let settings = Settings::from_env().unwrap_or_else(|e| fail_start("settings", e));
     let sdk = crate::aws::sdk_config().await;
     let store = DynamoStore::new(crate::aws::dynamodb(&sdk), &settings.table_name);
-    Base { settings, sdk, store, mail: None, signing_keys_secret: None }
+    Base { settings, sdk, store, mail: None, signing_keys_secret: None, event_bus: None }
 }

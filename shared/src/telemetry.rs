@@ -31,6 +31,7 @@ pub const OURS: &[&str] = &[
     "license_file",
     "list_subscriptions",
     "login",
+    "record_payment",
     "recover_password",
     "send_pending_mail",
     "upgrade_serial",

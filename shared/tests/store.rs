@@ -14,12 +14,13 @@ use shared::domain::{
     Account, AccountId, BillingPeriod, Credentials, Email, Plan, Product, Serial, Subscription, SystemCode, Terms,
     TermsAcceptance, Upgrade, Version,
 };
+use shared::events::{PendingEvent, PortalEvent};
 use shared::mail::Mail;
 use shared::outbox::PendingMail;
 use shared::store::{
     keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, KnownDevice,
-    LoginAttempts, LoginClient, LoginFacts, Logins, MailOutbox, PasswordResets, ResetToken, SerialValidation,
-    SerialWriter, Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter,
+    LoginAttempts, LoginClient, LoginFacts, Logins, Outbox, PasswordResets, ResetToken, SerialValidation, SerialWriter,
+    Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter, ValidationFacts,
     LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{hasher, TestEnv};
@@ -167,6 +168,16 @@ fn mail_for(upgrade: &Upgrade, to: &Email, created_at: DateTime<Utc>) -> Pending
     PendingMail::new(upgrade.new.serial.to_string(), mail, whole_micros(created_at))
 }
 
+/// The `SerialUpgraded` event an upgrade commits with.
+fn upgrade_event(upgrade: &Upgrade) -> PendingEvent {
+    PendingEvent::new(&PortalEvent::upgraded(&upgrade.previous, &upgrade.new, "2022-10", Utc::now()), Utc::now())
+}
+
+/// The `SerialActivated` event an activation commits with.
+fn activation_event(sub: &Subscription, on: NaiveDate) -> PendingEvent {
+    PendingEvent::new(&PortalEvent::activated(sub, on), Utc::now())
+}
+
 /// Adds an upgradable SAE 7.0 serial to `owner` and commits its upgrade, the mail dated
 /// `mail_created_at`.
 async fn upgraded(env: &TestEnv, owner: &Account, mail_created_at: DateTime<Utc>) -> (Upgrade, PendingMail) {
@@ -175,7 +186,7 @@ async fn upgraded(env: &TestEnv, owner: &Account, mail_created_at: DateTime<Utc>
     let up = upgrade_of(env, &old, Serial::generate().unwrap());
     let mail = mail_for(&up, &owner.email, mail_created_at);
     // Committed when its mail was made (the transaction leases the mail from then on).
-    env.store.commit_upgrade(&up, &terms_record(mail_created_at), &mail).await.unwrap();
+    env.store.commit_upgrade(&up, COMPANY, &terms_record(mail_created_at), &mail, &upgrade_event(&up)).await.unwrap();
     (up, mail)
 }
 
@@ -751,7 +762,7 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
     let mail = mail_for(&up, &email, accepted_at);
 
     let before = env.calls.now();
-    env.store.commit_upgrade(&up, &terms, &mail).await.unwrap();
+    env.store.commit_upgrade(&up, COMPANY, &terms, &mail, &upgrade_event(&up)).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
 
     let item = env.raw(&keys::serial(&ana.id, &new)).await.expect("the new serial exists");
@@ -784,12 +795,12 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
     assert_eq!(text(&outbox, "subject"), Some(mail.mail.subject.as_str()));
     assert!(text(&outbox, "text").unwrap().contains(new.as_str()));
     assert!(text(&outbox, "html").unwrap().contains(new.as_str()));
-    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![mail.clone()]);
+    assert_eq!(env.pending_mails(Utc::now(), 10).await, vec![mail.clone()]);
     // Leased to the committing request (it sends the mail next): no one else takes it
     // until the lease is over.
-    assert!(!env.store.lease_mail(&mail, accepted_at, accepted_at + Duration::minutes(1)).await.unwrap());
+    assert!(!env.store.lease(&mail, accepted_at, accepted_at + Duration::minutes(1)).await.unwrap());
     let after = accepted_at + shared::outbox::LEASE + Duration::seconds(1);
-    assert!(env.store.lease_mail(&mail, after, after + Duration::minutes(1)).await.unwrap(), "then the retry may");
+    assert!(env.store.lease(&mail, after, after + Duration::minutes(1)).await.unwrap(), "then the retry may");
 }
 
 #[tokio::test]
@@ -800,17 +811,37 @@ async fn a_second_upgrade_of_the_same_serial_is_already_upgraded_and_writes_noth
     let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
     let first = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, &email, Utc::now())).await.unwrap();
+    env.store
+        .commit_upgrade(
+            &first,
+            COMPANY,
+            &terms_record(Utc::now()),
+            &mail_for(&first, &email, Utc::now()),
+            &upgrade_event(&first),
+        )
+        .await
+        .unwrap();
 
     // Decided on the same, not yet superseded, copy of the old serial: a concurrent request.
     let second = upgrade_of(&env, &old, Serial::generate().unwrap());
     let second_mail = mail_for(&second, &email, Utc::now());
     let before = env.calls.now();
-    let result = env.store.commit_upgrade(&second, &terms_record(Utc::now()), &second_mail).await;
+    let result = env
+        .store
+        .commit_upgrade(&second, COMPANY, &terms_record(Utc::now()), &second_mail, &upgrade_event(&second))
+        .await;
     assert_eq!(env.calls.since(before).calls, 1);
     assert!(matches!(result, Err(UpgradeCommitError::AlreadyUpgraded)), "{result:?}");
-    let again =
-        env.store.commit_upgrade(&first, &terms_record(Utc::now()), &mail_for(&first, &email, Utc::now())).await;
+    let again = env
+        .store
+        .commit_upgrade(
+            &first,
+            COMPANY,
+            &terms_record(Utc::now()),
+            &mail_for(&first, &email, Utc::now()),
+            &upgrade_event(&first),
+        )
+        .await;
     assert!(matches!(again, Err(UpgradeCommitError::AlreadyUpgraded)), "the same upgrade twice: {again:?}");
 
     let lost = &second.new.serial;
@@ -822,7 +853,7 @@ async fn a_second_upgrade_of_the_same_serial_is_already_upgraded_and_writes_noth
     let record = env.raw(&keys::terms(&ana.id, &old.serial)).await.unwrap();
     assert_eq!(text(&record, "new_serial"), Some(first.new.serial.as_str()));
     assert_eq!(env.store.subscriptions(&ana.id).await.unwrap().len(), 2);
-    let mails = env.store.pending_mails(Utc::now(), 10).await.unwrap();
+    let mails = env.pending_mails(Utc::now(), 10).await;
     assert_eq!(mails.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [first.new.serial.as_str()], "one mail");
 }
 
@@ -838,21 +869,30 @@ async fn an_upgrade_to_a_taken_serial_number_is_serial_taken_and_writes_nothing(
 
     let up = upgrade_of(&env, &old, taken.serial.clone());
     let mail = mail_for(&up, &email, Utc::now());
-    let result = env.store.commit_upgrade(&up, &terms_record(Utc::now()), &mail).await;
+    let result = env.store.commit_upgrade(&up, COMPANY, &terms_record(Utc::now()), &mail, &upgrade_event(&up)).await;
     assert!(matches!(result, Err(UpgradeCommitError::SerialTaken)), "{result:?}");
 
     assert_eq!(env.store.subscription(&ana.id, &old.serial).await.unwrap(), Some(old.clone()), "old serial untouched");
     assert!(env.raw(&keys::serial(&ana.id, &taken.serial)).await.is_none());
     assert!(env.raw(&keys::terms(&ana.id, &old.serial)).await.is_none(), "no terms record");
     assert!(env.raw(&keys::mail(&mail)).await.is_none(), "no mail");
-    assert_eq!(env.store.pending_mails(Utc::now(), 10).await.unwrap(), vec![], "the outbox is empty");
+    assert_eq!(env.pending_mails(Utc::now(), 10).await, vec![], "the outbox is empty");
     let claim = env.raw(&keys::serial_claim(&taken.serial)).await.unwrap();
     assert_eq!(text(&claim, "account_id"), Some(luis.id.as_str()), "the claim still names its owner");
     assert_eq!(env.store.subscription(&luis.id, &taken.serial).await.unwrap(), Some(taken));
 
     // Drawing another number then works: nothing was left behind.
     let retry = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store.commit_upgrade(&retry, &terms_record(Utc::now()), &mail_for(&retry, &email, Utc::now())).await.unwrap();
+    env.store
+        .commit_upgrade(
+            &retry,
+            COMPANY,
+            &terms_record(Utc::now()),
+            &mail_for(&retry, &email, Utc::now()),
+            &upgrade_event(&retry),
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -867,7 +907,15 @@ async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
         let (store, email) = (env.store.clone(), email.clone());
         let up = upgrade_of(&env, &old, Serial::generate().unwrap());
         tasks.spawn(async move {
-            let result = store.commit_upgrade(&up, &terms_record(Utc::now()), &mail_for(&up, &email, Utc::now())).await;
+            let result = store
+                .commit_upgrade(
+                    &up,
+                    COMPANY,
+                    &terms_record(Utc::now()),
+                    &mail_for(&up, &email, Utc::now()),
+                    &upgrade_event(&up),
+                )
+                .await;
             (up.new.serial, result)
         });
     }
@@ -880,7 +928,7 @@ async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
     let previous = env.store.subscription(&ana.id, &old.serial).await.unwrap().unwrap();
     assert_eq!(previous.superseded_by.as_ref(), Some(winners[0]));
     assert_eq!(env.store.subscriptions(&ana.id).await.unwrap().len(), 2, "exactly one new serial");
-    let mails = env.store.pending_mails(Utc::now(), 100).await.unwrap();
+    let mails = env.pending_mails(Utc::now(), 100).await;
     assert_eq!(mails.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [winners[0].as_str()], "exactly one mail");
 }
 
@@ -894,11 +942,40 @@ async fn a_serial_and_its_owner_are_found_by_serial_number_alone() {
 
     let before = env.calls.now();
     let found = env.store.serial_with_account(&sub.serial).await.unwrap();
-    assert_eq!(env.calls.since(before).calls, 2, "GetItem claim, then BatchGetItem of account and serial");
+    assert_eq!(env.calls.since(before).calls, 2, "GetItem claim (with the serial's facts), then the profile");
     assert_eq!(found, Some((sub, account)));
     let before = env.calls.now();
     assert_eq!(env.store.serial_with_account(&Serial::generate().unwrap()).await.unwrap(), None);
     assert_eq!(env.calls.since(before).calls, 1, "an unknown serial costs only the claim lookup");
+}
+
+#[tokio::test]
+async fn a_validation_reads_the_claim_alone_and_a_claim_of_the_older_shape_still_answers() {
+    let env = TestEnv::new().await;
+    let account = env.add_account(&env.email("ana"), PASSWORD, COMPANY).await;
+    let sub = env.add_serial(&account, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let facts = |s: &Subscription| ValidationFacts {
+        subscription: s.clone(),
+        company: COMPANY.into(),
+        mismatches_this_hour: 0,
+    };
+
+    let before = env.calls.now();
+    let found = env.store.validation_facts(&sub.serial, "192.0.2.1", Utc::now()).await.unwrap();
+    let cost = env.calls.since(before);
+    assert_eq!((cost.calls, cost.round_trips), (1, 1), "one BatchGetItem: the claim and the guesses");
+    assert_eq!(found, Some(facts(&sub)));
+
+    // A claim written before claims carried the facts: only its owner.
+    let claim = keys::serial_claim(&sub.serial);
+    let mut item = claim.item();
+    item.insert("type".into(), AttributeValue::S("serial_claim".into()));
+    item.insert("account_id".into(), AttributeValue::S(account.id.to_string()));
+    env.store.client().put_item().table_name(env.store.table()).set_item(Some(item)).send().await.unwrap();
+    let before = env.calls.now();
+    let found = env.store.validation_facts(&sub.serial, "192.0.2.1", Utc::now()).await.unwrap();
+    assert_eq!(env.calls.since(before).round_trips, 2, "the older shape costs one more read");
+    assert_eq!(found, Some(facts(&sub)));
 }
 
 #[tokio::test]
@@ -910,9 +987,15 @@ async fn activation_sets_the_date_once() {
     let today = env.today();
 
     let before = env.calls.now();
-    assert!(env.store.activate(&sub, today).await.unwrap(), "first activation");
+    assert!(env.store.activate(&sub, today, &activation_event(&sub, today)).await.unwrap(), "first activation");
     assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
-    assert!(!env.store.activate(&sub, env.days_from_today(1)).await.unwrap(), "second activation");
+    assert!(
+        !env.store
+            .activate(&sub, env.days_from_today(1), &activation_event(&sub, env.days_from_today(1)))
+            .await
+            .unwrap(),
+        "second activation"
+    );
     let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(today), "the first date stays");
 }
@@ -926,7 +1009,7 @@ async fn eight_concurrent_activations_set_the_date_exactly_once() {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..8 {
         let (store, sub, day) = (env.store.clone(), sub.clone(), env.days_from_today(-i));
-        tasks.spawn(async move { (day, store.activate(&sub, day).await.unwrap()) });
+        tasks.spawn(async move { (day, store.activate(&sub, day, &activation_event(&sub, day)).await.unwrap()) });
     }
     let results = tasks.join_all().await;
     let winners: Vec<NaiveDate> = results.iter().filter(|(_, won)| *won).map(|(d, _)| *d).collect();
@@ -947,14 +1030,14 @@ async fn pending_mails_older_than_a_limit_come_oldest_first() {
     let (_, m1) = upgraded(&env, &ana, now - Duration::minutes(1)).await;
 
     let before = env.calls.now();
-    let old = env.store.pending_mails(now - Duration::minutes(5), 10).await.unwrap();
+    let old = env.pending_mails(now - Duration::minutes(5), 10).await;
     assert_eq!(env.calls.since(before).calls, 1, "one Query of the outbox");
     assert_eq!(old, vec![m30.clone(), m20.clone()], "older than 5 minutes, oldest first");
     let before = env.calls.now();
-    assert_eq!(env.store.pending_mails(now - Duration::minutes(5), 1).await.unwrap(), vec![m30.clone()]);
+    assert_eq!(env.pending_mails(now - Duration::minutes(5), 1).await, vec![m30.clone()]);
     assert_eq!(env.calls.since(before).calls, 1, "a limit below what is pending is still one Query");
-    assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![m30, m20, m1]);
-    assert_eq!(env.store.pending_mails(now - Duration::hours(1), 10).await.unwrap(), vec![]);
+    assert_eq!(env.pending_mails(now, 10).await, vec![m30, m20, m1]);
+    assert_eq!(env.pending_mails(now - Duration::hours(1), 10).await, vec![]);
 }
 
 #[tokio::test]
@@ -974,17 +1057,17 @@ async fn put_mail_stores_a_mail_in_one_call_and_never_overwrites_it() {
     );
 
     let before = env.calls.now();
-    env.store.put_mail(&mail).await.unwrap();
+    env.store.put_outgoing(&mail).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "one PutItem");
     let item = env.raw(&keys::mail(&mail)).await.expect("the mail is in the outbox");
     assert_eq!(text(&item, "to"), Some(to.as_str()));
-    assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![mail.clone()]);
+    assert_eq!(env.pending_mails(now, 10).await, vec![mail.clone()]);
 
-    assert!(env.store.lease_mail(&mail, now, now + Duration::minutes(5)).await.unwrap());
-    let again = env.store.put_mail(&mail).await;
+    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    let again = env.store.put_outgoing(&mail).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a second put is refused: {again:?}");
     assert!(
-        !env.store.lease_mail(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        !env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
         "and left the lease in place"
     );
 }
@@ -998,25 +1081,25 @@ async fn a_leased_mail_is_not_leased_again_until_the_lease_ends_and_mail_sent_de
     let (_, other) = upgraded(&env, &ana, now - Duration::minutes(10)).await;
 
     let before = env.calls.now();
-    assert!(env.store.lease_mail(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap());
     assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     assert!(
-        !env.store.lease_mail(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        !env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
         "held by the first leaser"
     );
-    assert!(env.store.lease_mail(&other, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap());
+    assert!(env.store.lease(&other, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap());
     assert!(
-        env.store.lease_mail(&mail, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap(),
+        env.store.lease(&mail, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap(),
         "an expired lease can be taken over"
     );
 
     let before = env.calls.now();
-    env.store.mail_sent(&mail).await.unwrap();
+    env.store.clear(&mail).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "one DeleteItem");
     assert!(env.raw(&keys::mail(&mail)).await.is_none());
-    assert_eq!(env.store.pending_mails(now, 10).await.unwrap(), vec![other]);
-    assert!(!env.store.lease_mail(&mail, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap(), "gone");
-    env.store.mail_sent(&mail).await.expect("sending twice is harmless");
+    assert_eq!(env.pending_mails(now, 10).await, vec![other]);
+    assert!(!env.store.lease(&mail, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap(), "gone");
+    env.store.clear(&mail).await.expect("sending twice is harmless");
 }
 
 // ------------------------------------------------------------------ operators' writes
@@ -1238,15 +1321,16 @@ async fn a_store_at_a_closed_port_is_unavailable_within_seconds() {
 
     // Side by side: each is timed on its own.
     let client = from("198.51.100.7");
+    let (activated, upgraded) = (activation_event(&sub, env.today()), upgrade_event(&up));
     let (account, credentials, subscriptions, session, reserve, activate, add, commit) = tokio::join!(
         timed(store.account(&id)),
         timed(store.credentials(&email)),
         timed(store.subscriptions(&id)),
         timed(store.session(&id, &digest)),
         timed(store.reserve_login_attempt(&email, &client, Utc::now())),
-        timed(store.activate(&sub, env.today())),
+        timed(store.activate(&sub, env.today(), &activated)),
         timed(store.add_subscription(&sub)),
-        timed(store.commit_upgrade(&up, &terms, &mail)),
+        timed(store.commit_upgrade(&up, COMPANY, &terms, &mail, &upgraded)),
     );
     assert_unavailable("account", account);
     assert_unavailable("credentials", credentials);

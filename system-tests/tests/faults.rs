@@ -18,8 +18,7 @@ use shared::domain::{Account, Plan, Serial, Subscription};
 use shared::http::Function;
 use shared::outbox::send_pending;
 use shared::store::{
-    keys, DynamoStore, LoginClient, MailOutbox, PasswordResets, ResetToken, SubscriptionReader, LOCK_MINUTES,
-    MAX_FAILED_LOGINS,
+    keys, DynamoStore, LoginClient, PasswordResets, ResetToken, SubscriptionReader, LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{fixture, json_of, Fault, Proxy, TestEnv};
 
@@ -215,8 +214,8 @@ async fn side_by_side(cases: Vec<(String, Case)>) {
 
 /// One upgrade whose DynamoDB requests fail with `fault` from the `at`th on (0 to 3: the
 /// reads, which go out together in any order: the session, the old serial, the account and
-/// the catalog on first use; then the transaction, which also leases the mail, and the
-/// mail's removal). Returns what the store holds afterwards, checked for
+/// the catalog on first use; then the transaction, which also leases the mail and the
+/// event, and their removals). Returns what the store holds afterwards, checked for
 /// consistency.
 async fn upgrade_cut(fault: Fault, at: usize) -> String {
     let env = TestEnv::new().await;
@@ -234,7 +233,11 @@ async fn upgrade_cut(fault: Fault, at: usize) -> String {
     proxy.set_from(at, fault);
     let first = timed("upgrade", app.handle(req())).await;
     proxy.set(Fault::Forward);
-    let cut = proxy.seen().get(before + at).cloned().unwrap_or_else(|| "nothing".into());
+    let seen = proxy.seen();
+    let cut = seen.get(before + at).cloned().unwrap_or_else(|| "nothing".into());
+    // Whether the fault hit an outbox removal (the mail's and the event's go out side by
+    // side, each with the SDK's retries).
+    let cut_a_clear = seen.iter().skip(before + at).any(|op| op.as_str() == "DeleteItem");
     assert!(first.took < LAMBDA_TIMEOUT, "{case}: took {:?}", first.took);
     assert!(matches!(first.status, 201 | 503), "{case}: {first:?}");
     if first.status == 503 {
@@ -244,7 +247,7 @@ async fn upgrade_cut(fault: Fault, at: usize) -> String {
     // What the store holds, read directly.
     let stored_old = env.store.subscription(&ana.id, &old.serial).await.unwrap().unwrap();
     let serials = env.store.subscriptions(&ana.id).await.unwrap();
-    let outbox = env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    let outbox = env.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await;
     let terms = env.raw(&keys::terms(&ana.id, &old.serial)).await;
     let sent = env.mails_to(&ana.email).len();
     let committed = match &stored_old.superseded_by {
@@ -277,15 +280,24 @@ async fn upgrade_cut(fault: Fault, at: usize) -> String {
     assert_eq!(serials.len(), 2, "{case}: one new serial in all");
     // The scheduled retry (the outbox's routine, as `send-pending-mail` runs it) sends
     // whatever is left; the customer ends up with the mail.
-    send_pending(&env.store, &env.mailer, Utc::now() + chrono::Duration::minutes(3)).await.unwrap();
-    assert!(env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap().is_empty());
+    let later = Utc::now() + chrono::Duration::minutes(3);
+    send_pending(&env.store, &env.mailer, later).await.unwrap();
+    send_pending(&env.store, &env.bus.bus, later).await.unwrap();
+    assert!(env.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.is_empty());
+    assert!(env.pending_events(Utc::now() + chrono::Duration::hours(1), 10).await.is_empty());
     let mails = env.mails_to(&ana.email).len();
-    // A mail SES took whose removal from the outbox never reached the store goes out again
-    // (the outbox is at least once); in every other case exactly one.
-    let resent = fault == Fault::Reset || fault == Fault::Hang;
-    let expected = if resent && cut == "DeleteItem" { 2 } else { 1 };
-    assert_eq!(mails, expected, "{case} (cut at {cut})");
-    format!("{case:<40} cut at {cut:<20} -> {} committed={committed} mails={mails}", first.status)
+    let events = env.bus.published_of("SerialUpgraded").await.len();
+    // A mail or event whose removal from the outbox never reached the store goes out
+    // again (the outbox is at least once; the mail's and the event's removals go out side
+    // by side, so a cut may hit one or both); in every other case exactly one each.
+    let resent = (fault == Fault::Reset || fault == Fault::Hang) && cut_a_clear;
+    let at_most = if resent { 2 } else { 1 };
+    assert!((1..=at_most).contains(&mails), "{case} (cut at {cut}): mails={mails}");
+    assert!((1..=at_most).contains(&events), "{case} (cut at {cut}): events={events}");
+    if resent {
+        assert!(mails + events > 2, "{case} (cut at {cut}): a lost removal sends again");
+    }
+    format!("{case:<40} cut at {cut:<20} -> {} committed={committed} mails={mails} events={events}", first.status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,7 +341,7 @@ async fn upgrade_with_slow_ses(fault: Fault) {
     assert_eq!(a.status, 201, "{fault:?}: the upgrade does not wait for SES: {a:?}");
     assert!(a.took < LAMBDA_TIMEOUT, "{fault:?}: took {:?}", a.took);
     let new = Serial::parse(a.body["subscription"]["serial"].as_str().unwrap()).unwrap();
-    let pending = env.store.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    let pending = env.pending_mails(Utc::now() + chrono::Duration::hours(1), 10).await;
     assert_eq!(pending.len(), 1, "{fault:?}: {pending:?}");
     assert_eq!(pending[0].id, new.as_str());
     assert!(pending[0].mail.text.contains(new.as_str()));
@@ -409,20 +421,25 @@ async fn each_call_just_under_its_timeout() {
     // The upgrade's mail only (a reset cut short may have left its own in the outbox).
     let outbox: Vec<_> = p
         .env
-        .store
         .pending_mails(Utc::now() + chrono::Duration::hours(1), 10)
         .await
-        .unwrap()
         .into_iter()
         .filter(|m| m.mail.subject.contains("Actualización"))
         .collect();
     let sent = p.env.mails_to(&p.ana.email).iter().filter(|m| m.subject.contains("Actualización")).count();
+    // And its event, kept or published, like the mail.
+    let events_kept = p.env.pending_events(Utc::now() + chrono::Duration::hours(1), 10).await.len();
+    let published = p.env.bus.published_of("SerialUpgraded").await.len();
     match old.superseded_by {
-        None => assert!(serials.len() == 1 && outbox.is_empty() && sent == 0, "half an upgrade"),
+        None => assert!(
+            serials.len() == 1 && outbox.is_empty() && sent == 0 && events_kept == 0 && published == 0,
+            "half an upgrade"
+        ),
         Some(new) => {
             assert_eq!(serials.len(), 2);
             assert!(serials.iter().any(|s| s.serial == new && s.upgraded_from.as_ref() == Some(&old.serial)));
             assert!(sent + outbox.len() >= 1, "the upgrade's mail is neither sent nor kept");
+            assert!(published + events_kept >= 1, "the upgrade's event is neither published nor kept");
         }
     }
 }

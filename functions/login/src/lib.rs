@@ -218,7 +218,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
         let mail = compose::login_ceiling_mail(&self.mail, &account.name, account.email.as_str());
         let id = format!("login-limit-{}-{}", account.id, now.format("%Y%m%d%H"));
         let pending = PendingMail::new(id, mail, now);
-        match self.store.put_mail(&pending).await {
+        match self.store.put_outgoing(&pending).await {
             Ok(()) => {
                 outbox::deliver(&self.store, &self.mailer, &pending, now).await;
             }

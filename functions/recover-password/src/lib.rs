@@ -91,7 +91,7 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
         self.store.put_reset_token(&reset).await?;
         let mail = compose::reset_mail(&self.mail, &account.name, login.email.as_str(), &token.secret);
         let pending = PendingMail::new(format!("reset-{}", random_id().map_err(internal)?), mail, now);
-        self.store.put_mail(&pending).await?;
+        self.store.put_outgoing(&pending).await?;
         outbox::deliver(&self.store, &self.mailer, &pending, now).await;
         Ok(())
     }

@@ -2,10 +2,10 @@
 //! version, and the e-mail that announces it.
 //!
 //! Built like a transfer: the decision is pure ([`Subscription::upgrade`]); every write of
-//! one upgrade (new serial, its claim, old serial superseded, accepted terms, pending mail)
-//! commits in one transaction whose conditions make a second upgrade of the same serial
-//! impossible; the mail is sent after the commit and, if SES fails, stays in the outbox
-//! for `send-pending-mail`.
+//! one upgrade (new serial, its claim, old serial superseded, accepted terms, pending mail
+//! and its `SerialUpgraded` event) commits in one transaction whose conditions make a
+//! second upgrade of the same serial impossible; the mail and the event are sent after the
+//! commit and, if SES or the bus fails, stay in the outbox for `send-pending-mail`.
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
@@ -15,13 +15,14 @@ use shared::auth::{authenticate, token_account};
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
+use shared::events::{EventBus, PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::mail::{compose, Mailer};
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
-    Accounts, CatalogReader, DynamoStore, MailOutbox, Sessions, SubscriptionReader, TermsRecord, UpgradeCommitError,
-    UpgradeWriter,
+    Accounts, CatalogReader, DynamoStore, EventOutbox, MailOutbox, Sessions, SubscriptionReader, TermsRecord,
+    UpgradeCommitError, UpgradeWriter,
 };
 use shared::view::SubscriptionView;
 
@@ -41,6 +42,7 @@ pub struct App<S> {
     settings: Settings,
     mail: MailSettings,
     mailer: Mailer,
+    events: EventBus,
     catalog: CatalogCache,
 }
 
@@ -52,8 +54,10 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let (mail, mailer) = base.mail();
+        let events = base.events();
         let edge = base.settings.origin_verify_secret.clone();
-        let app = App { store: base.store, settings: base.settings, mail, mailer, catalog: CatalogCache::default() };
+        let app =
+            App { store: base.store, settings: base.settings, mail, mailer, events, catalog: CatalogCache::default() };
         Function::new(app, routes()).behind_edge(edge)
     }
 }
@@ -66,7 +70,7 @@ struct UpgradeResponse {
 
 impl<S> App<S>
 where
-    S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox,
+    S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox + EventOutbox,
 {
     async fn upgrade(&self, call: Call) -> Reply {
         let now = call.now;
@@ -116,11 +120,21 @@ where
                 &upgrade.new,
             );
             let pending = PendingMail::new(upgrade.new.serial.as_str(), mail, now);
-            match self.store.commit_upgrade(&upgrade, &terms, &pending).await {
+            let event = PendingEvent::new(
+                &PortalEvent::upgraded(&upgrade.previous, &upgrade.new, &terms.terms_version, now),
+                now,
+            );
+            match self.store.commit_upgrade(&upgrade, &account.company, &terms, &pending, &event).await {
                 Ok(()) => {
                     tracing::info!(old = %old.serial, new = %upgrade.new.serial, "serial upgraded");
-                    // The transaction leased the mail to this request: send it and clear it.
-                    outbox::send_leased(&self.store, &self.mailer, &pending).await;
+                    // The transaction leased the mail and the event to this request: send
+                    // both side by side, then clear both side by side.
+                    let (mailed, published) =
+                        tokio::join!(outbox::carry(&self.mailer, &pending), outbox::carry(&self.events, &event));
+                    tokio::join!(
+                        outbox::settle(&self.store, &pending, mailed),
+                        outbox::settle(&self.store, &event, published)
+                    );
                     let body = UpgradeResponse {
                         subscription: SubscriptionView::new(&upgrade.new, &catalog, today),
                         previous: SubscriptionView::new(&upgrade.previous, &catalog, today),

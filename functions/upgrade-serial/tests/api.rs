@@ -9,7 +9,7 @@ use shared::domain::{Account, Plan, Serial, SerialStatus};
 use shared::http::Function;
 use shared::mail::Mailer;
 use shared::outbox::send_pending;
-use shared::store::{keys, DynamoStore, MailOutbox, SubscriptionReader};
+use shared::store::{keys, DynamoStore, SubscriptionReader};
 use shared::testing::{checked, fixture, json_of, TestEnv};
 use upgrade_serial::App;
 
@@ -71,8 +71,9 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(previous["superseded_by"], new_serial.as_str());
     assert_eq!(previous["valid_until"], old.next_payment_on.unwrap().to_string());
     // The reads together (session, old serial, account, the catalog on first use), then
-    // the one transaction (which also leases the mail), then SES, then the outbox's clear.
-    assert_eq!(cost.calls, 6, "store calls of an upgrade");
+    // the one transaction (which also leases the mail and the event), then SES and the bus,
+    // then the outbox's two clears, side by side.
+    assert_eq!(cost.calls, 7, "store calls of an upgrade");
     assert_eq!(cost.round_trips, 3, "round trips of an upgrade: 2 before SES, 3 in all");
 
     let stored_old = w.env.store.subscription(&w.ana.id, &old.serial).await.unwrap().unwrap();
@@ -80,6 +81,7 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     let stored_new = w.env.store.subscription(&w.ana.id, &new_serial).await.unwrap().unwrap();
     assert_eq!(stored_new.upgraded_from.as_ref(), Some(&old.serial));
 
+    use aws_sdk_dynamodb::types::AttributeValue::S;
     let mails = w.env.mails_to(&w.ana.email);
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].subject, "Actualización de versión para tu sistema Aspel SAE");
@@ -88,10 +90,25 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert!(body.contains(old.serial.as_str()));
     assert!(body.contains(&old.next_payment_on.unwrap().format("%d/%m/%Y").to_string()));
     assert!(body.contains("Ana Ruiz") && body.contains("800 277 3735") && body.contains("distribuidores"));
-    assert!(w.env.store.pending_mails(Utc::now() + Duration::hours(1), 10).await.unwrap().is_empty(), "outbox emptied");
+    assert!(w.env.pending_mails(Utc::now() + Duration::hours(1), 10).await.is_empty(), "outbox emptied");
+
+    // Billing and the CRM hear of it once: the new serial is charged from now on.
+    let upgraded = w.env.bus.published_of("SerialUpgraded").await;
+    assert_eq!(upgraded.len(), 1, "{upgraded:?}");
+    let detail = &upgraded[0]["detail"];
+    assert_eq!(upgraded[0]["source"], "serial-portal");
+    assert_eq!(detail["old_serial"], old.serial.as_str());
+    assert_eq!(detail["new_serial"], new_serial.as_str());
+    assert_eq!(detail["account_id"], w.ana.id.as_str());
+    assert_eq!(detail["terms_version"], "2022-10");
+    assert_eq!(detail["next_payment_on"], old.next_payment_on.unwrap().to_string());
+    assert!(w.env.pending_events(Utc::now() + Duration::hours(1), 10).await.is_empty(), "event cleared");
+    // The validation of the new serial reads its claim, which carries the company.
+    let claim = w.env.raw(&keys::serial_claim(&new_serial)).await.expect("the new serial's claim");
+    assert_eq!(claim["company"], S(w.ana.company.clone()));
+    assert_eq!(claim["version"], S("8.0".into()));
 
     // The terms acceptance was recorded with the caller's IP and user agent.
-    use aws_sdk_dynamodb::types::AttributeValue::S;
     let terms = w.env.raw(&keys::terms(&w.ana.id, &old.serial)).await.expect("terms record");
     assert_eq!(terms["terms_version"], S("2022-10".into()));
     assert_eq!(terms["source_ip"], S("203.0.113.10".into()));
@@ -107,6 +124,7 @@ async fn asking_again_answers_the_same_without_a_new_serial_or_mail() {
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(first, again);
     assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
+    assert_eq!(w.env.bus.published_of("SerialUpgraded").await.len(), 1, "no second event");
     assert_eq!(w.env.store.subscriptions(&w.ana.id).await.unwrap().len(), 2);
 }
 
@@ -132,6 +150,7 @@ async fn concurrent_requests_make_one_serial_and_one_mail() {
     let stored = w.env.store.subscriptions(&w.ana.id).await.unwrap();
     assert_eq!(stored.len(), 2, "one old, one new");
     assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
+    assert_eq!(w.env.bus.published_of("SerialUpgraded").await.len(), 1, "one event");
 }
 
 #[tokio::test]
@@ -189,7 +208,7 @@ async fn the_mail_survives_an_ses_outage_and_is_sent_once_by_the_retry() {
     assert_eq!(status, 201, "the upgrade does not wait for SES: {body}");
     let new_serial = body["subscription"]["serial"].as_str().unwrap().to_string();
     assert!(w.env.mails_to(&w.ana.email).is_empty());
-    let pending = w.env.store.pending_mails(Utc::now() + Duration::hours(1), 10).await.unwrap();
+    let pending = w.env.pending_mails(Utc::now() + Duration::hours(1), 10).await;
     assert_eq!(pending.len(), 1);
     assert!(pending[0].mail.text.contains(&new_serial));
 

@@ -13,10 +13,14 @@ use serde::Serialize;
 use shared::config::Settings;
 use shared::domain::company::same_company;
 use shared::domain::{SerialStatus, Subscription};
+use shared::events::{EventBus, PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::license::{KeySource, KeySourceError, LicenseClaims};
+use shared::outbox;
 use shared::startup::Base;
-use shared::store::{DynamoStore, SerialValidation, SubscriptionReader, ValidationFacts, MAX_COMPANY_MISMATCHES};
+use shared::store::{
+    DynamoStore, EventOutbox, SerialValidation, SubscriptionReader, ValidationFacts, MAX_COMPANY_MISMATCHES,
+};
 
 /// The nonce a program may send, echoed in the answer and inside its license.
 const MAX_NONCE: usize = 64;
@@ -27,6 +31,7 @@ pub struct App<S> {
     store: S,
     settings: Settings,
     keys: KeySource,
+    events: EventBus,
 }
 
 /// The function's routes, declared once (see `login::routes`).
@@ -41,7 +46,8 @@ impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let edge = base.settings.origin_verify_secret.clone();
         let keys = base.signing_keys();
-        Function::new(App { store: base.store, settings: base.settings, keys }, routes()).behind_edge(edge)
+        let events = base.events();
+        Function::new(App { store: base.store, settings: base.settings, keys, events }, routes()).behind_edge(edge)
     }
 }
 
@@ -72,7 +78,7 @@ fn rest_of_hour(now: DateTime<Utc>) -> u64 {
     3600 - now.timestamp().rem_euclid(3600) as u64
 }
 
-impl<S: SerialValidation + SubscriptionReader> App<S> {
+impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
     async fn validate(&self, call: Call) -> Reply {
         let now = call.now;
         let serial = call.serial()?;
@@ -82,12 +88,12 @@ impl<S: SerialValidation + SubscriptionReader> App<S> {
         let client = call.caller.source_ip.as_str();
         // The keys are read (first use) alongside the store, not after it.
         let (facts, ring) = tokio::join!(self.store.validation_facts(&serial, client, now), self.keys.ring());
-        let ValidationFacts { subscription: mut sub, account, mismatches_this_hour } =
+        let ValidationFacts { subscription: mut sub, company: registered, mismatches_this_hour } =
             facts?.ok_or(ApiError::NotFound)?;
         if mismatches_this_hour >= MAX_COMPANY_MISMATCHES {
             return Err(ApiError::TooManyAttempts { retry_after_secs: rest_of_hour(now) });
         }
-        if !same_company(company, &account.company) {
+        if !same_company(company, &registered) {
             let count = self.store.count_company_mismatch(&serial, client, now).await?;
             tracing::info!(serial = %serial, client, mismatches_this_hour = count, "company mismatch");
             return Err(ApiError::CompanyMismatch);
@@ -96,23 +102,19 @@ impl<S: SerialValidation + SubscriptionReader> App<S> {
         let today = self.settings.today(now);
         let status = sub.status(today);
         if sub.activated_on.is_none() && usable(status) {
-            if self.store.activate(&sub, today).await? {
+            let event = PendingEvent::new(&PortalEvent::activated(&sub, today), now);
+            if self.store.activate(&sub, today, &event).await? {
                 tracing::info!(serial = %sub.serial, "serial activated");
                 sub.activated_on = Some(today);
+                // Committed with the activation and leased to this request.
+                outbox::send_leased(&self.store, &self.events, &event).await;
             } else {
                 // Another validation activated it a moment ago: report its date.
                 sub = self.reread(&sub).await?;
             }
         }
-        let claims = LicenseClaims::of(
-            &sub,
-            status,
-            &account.company,
-            nonce.map(str::to_string),
-            None,
-            now,
-            self.settings.time_zone,
-        );
+        let claims =
+            LicenseClaims::of(&sub, status, &registered, nonce.map(str::to_string), None, now, self.settings.time_zone);
         let license = ring.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
         json(
             StatusCode::OK,

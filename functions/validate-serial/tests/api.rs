@@ -37,19 +37,22 @@ async fn never_activated(env: &TestEnv, owner: &Account) -> Subscription {
     sub
 }
 
+/// Changes a serial's facts on its item and its claim, as the store's writers do.
 async fn set(env: &TestEnv, sub: &Subscription, expr: &str, values: &[(&str, String)]) {
     use aws_sdk_dynamodb::types::AttributeValue::S;
-    let mut update = env
-        .store
-        .client()
-        .update_item()
-        .table_name(env.store.table())
-        .set_key(Some(keys::serial(&sub.account, &sub.serial).item()))
-        .update_expression(expr);
-    for (k, v) in values {
-        update = update.expression_attribute_values(*k, S(v.clone()));
+    for key in [keys::serial(&sub.account, &sub.serial), keys::serial_claim(&sub.serial)] {
+        let mut update = env
+            .store
+            .client()
+            .update_item()
+            .table_name(env.store.table())
+            .set_key(Some(key.item()))
+            .update_expression(expr);
+        for (k, v) in values {
+            update = update.expression_attribute_values(*k, S(v.clone()));
+        }
+        update.send().await.unwrap();
     }
-    update.send().await.unwrap();
 }
 
 #[tokio::test]
@@ -57,9 +60,14 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     let (env, app, ana) = world().await;
     let sub = never_activated(&env, &ana).await;
     // Typed loosely, as people type company names.
+    let before = env.calls.now();
     let (status, body) =
         validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
     assert_eq!(status, 200, "{body}");
+    // The claim (with the client's guesses), the activation's transaction (with its
+    // event), then the event's removal once the bus took it.
+    let first = env.calls.since(before);
+    assert_eq!((first.calls, first.round_trips), (3, 3), "a first activation: {first:?}");
     let today = env.today().to_string();
     assert_eq!(body["activated_on"], today.as_str());
     assert_eq!(body["status"], "active");
@@ -71,9 +79,21 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(env.today()));
 
+    let before = env.calls.now();
     let (status, again) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
     assert_eq!(status, 200);
     assert_eq!(again, body);
+    let later = env.calls.since(before);
+    assert_eq!((later.calls, later.round_trips), (1, 1), "a validation waits on the store once: {later:?}");
+
+    // The vendor's systems hear of the activation once.
+    let activated = env.bus.published_of("SerialActivated").await;
+    assert_eq!(activated.len(), 1, "{activated:?}");
+    assert_eq!(activated[0]["source"], "serial-portal");
+    assert_eq!(activated[0]["detail"]["serial"], sub.serial.as_str());
+    assert_eq!(activated[0]["detail"]["activated_on"], today.as_str());
+    assert_eq!(activated[0]["detail"]["account_id"], ana.id.as_str());
+    assert!(env.pending_events(chrono::Utc::now() + chrono::Duration::hours(1), 10).await.is_empty());
 }
 
 #[tokio::test]
@@ -141,4 +161,5 @@ async fn concurrent_first_activations_set_one_date() {
         assert_eq!(status, 200);
         assert_eq!(body["activated_on"], env.today().to_string(), "{body}");
     }
+    assert_eq!(env.bus.published_of("SerialActivated").await.len(), 1, "one activation, one event");
 }

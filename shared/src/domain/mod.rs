@@ -4,6 +4,7 @@ pub mod account;
 pub mod company;
 pub mod email;
 pub mod password;
+pub mod payment;
 pub mod product;
 pub mod serial;
 pub mod subscription;
@@ -12,6 +13,7 @@ pub mod version;
 
 pub use account::{Account, AccountId, Credentials};
 pub use email::Email;
+pub use payment::{PaymentId, PaymentRecorded, PaymentRejection, BILLING_SOURCE, PAYMENT_RECORDED};
 pub use product::{Catalog, Product, SystemCode, Terms};
 pub use serial::{Serial, SerialError};
 pub use subscription::{

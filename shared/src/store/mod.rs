@@ -12,7 +12,8 @@ pub mod table;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::token::TokenDigest;
-use crate::domain::{Account, AccountId, Credentials, Email, Product, Serial, Subscription, Upgrade};
+use crate::domain::{Account, AccountId, Credentials, Email, PaymentId, Product, Serial, Subscription, Upgrade};
+use crate::events::PendingEvent;
 use crate::outbox::PendingMail;
 
 pub use dynamo::{keys, DynamoStore, Key};
@@ -232,19 +233,25 @@ pub enum UpgradeCommitError {
 pub trait UpgradeWriter {
     /// Commits an upgrade in one transaction: new serial and its claim, old serial
     /// superseded, terms record and the mail to send, leased to the committing request.
+    /// `company` is the owner's, copied onto the new serial's claim; `event` is the
+    /// `SerialUpgraded` event, leased like the mail.
     async fn commit_upgrade(
         &self,
         upgrade: &Upgrade,
+        company: &str,
         terms: &TermsRecord,
         mail: &PendingMail,
+        event: &PendingEvent,
     ) -> Result<(), UpgradeCommitError>;
 }
 
-/// What a validation reads, in one round trip after the serial's claim.
+/// What a validation reads, in one round trip: the serial's claim (which carries its
+/// facts and the owner's company) and this client's guesses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationFacts {
     pub subscription: Subscription,
-    pub account: Account,
+    /// The company registered on the owner's account.
+    pub company: String,
     /// Company mismatches for this serial from this client in the current clock hour.
     pub mismatches_this_hour: u32,
 }
@@ -254,7 +261,8 @@ pub struct ValidationFacts {
 pub const MAX_COMPANY_MISMATCHES: u32 = 10;
 
 pub trait SerialValidation {
-    /// The serial and its owner's account, found by serial number alone.
+    /// The serial and its owner's account, found by serial number alone (support tools;
+    /// a validation reads [`SerialValidation::validation_facts`]).
     async fn serial_with_account(&self, serial: &Serial) -> StoreResult<Option<(Subscription, Account)>>;
     /// The serial, its owner and this client's company mismatches this hour.
     async fn validation_facts(
@@ -265,20 +273,81 @@ pub trait SerialValidation {
     ) -> StoreResult<Option<ValidationFacts>>;
     /// One more company mismatch for this serial from `client`; the count this hour.
     async fn count_company_mismatch(&self, serial: &Serial, client: &str, now: DateTime<Utc>) -> StoreResult<u32>;
-    /// Sets the activation date once; `false` if it was already set.
-    async fn activate(&self, subscription: &Subscription, today: NaiveDate) -> StoreResult<bool>;
+    /// Sets the activation date once, with its `SerialActivated` event (leased to the
+    /// caller) in the same transaction; `false` if it was already set.
+    async fn activate(&self, subscription: &Subscription, today: NaiveDate, event: &PendingEvent) -> StoreResult<bool>;
 }
 
-pub trait MailOutbox {
-    /// Puts a mail in the outbox (a mail that is not part of a bigger transaction).
-    async fn put_mail(&self, mail: &PendingMail) -> StoreResult<()>;
-    /// Mails created before `older_than`, oldest first, at most `limit`: one bounded Query
-    /// (the outbox's keys are ordered by creation time).
-    async fn pending_mails(&self, older_than: DateTime<Utc>, limit: i32) -> StoreResult<Vec<PendingMail>>;
-    /// Takes the mail for sending until `until`; false if someone else holds it or it is gone.
-    async fn lease_mail(&self, mail: &PendingMail, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
-    /// SES took the mail: it leaves the outbox.
-    async fn mail_sent(&self, mail: &PendingMail) -> StoreResult<()>;
+/// Something the outbox keeps until its courier takes it: a mail for SES or an event for
+/// the bus. Each kind is its own item family with the same lease rules.
+pub trait Outgoing {
+    /// Names the kind in logs and reports ("mail", "event").
+    const KIND: &'static str;
+    /// Unique per message (the mail's or the event's id).
+    fn id(&self) -> &str;
+}
+
+pub trait Outbox<M: Outgoing> {
+    /// Puts a message in the outbox (one that is not part of a bigger transaction).
+    async fn put_outgoing(&self, message: &M) -> StoreResult<()>;
+    /// Messages created before `older_than`, oldest first, at most `limit`: one bounded
+    /// Query (the outbox's keys are ordered by creation time).
+    async fn pending(&self, older_than: DateTime<Utc>, limit: i32) -> StoreResult<Vec<M>>;
+    /// Takes the message for sending until `until`; false if someone else holds it or it is gone.
+    async fn lease(&self, message: &M, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+    /// The courier took the message: it leaves the outbox.
+    async fn clear(&self, message: &M) -> StoreResult<()>;
+}
+
+/// The outbox of mails.
+pub trait MailOutbox: Outbox<PendingMail> {}
+impl<T: Outbox<PendingMail>> MailOutbox for T {}
+/// The outbox of events.
+pub trait EventOutbox: Outbox<PendingEvent> {}
+impl<T: Outbox<PendingEvent>> EventOutbox for T {}
+
+/// A payment as applied, kept under its id (`PAYMENT#<id>`) so it applies once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub payment_id: PaymentId,
+    /// The serial the payment named.
+    pub paid_serial: Serial,
+    /// The serial it landed on (the one in force: `paid_serial` or a successor).
+    pub serial: Serial,
+    pub account: AccountId,
+    pub paid_through: NaiveDate,
+    /// The serial's next payment date after the payment.
+    pub next_payment_on: NaiveDate,
+    pub applied_at: DateTime<Utc>,
+}
+
+/// Why a payment's transaction did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentCommitError {
+    /// This payment id was applied before: nothing more to do.
+    #[error("the payment was applied already")]
+    AlreadyApplied,
+    /// The serial changed since it was read (upgraded, or paid by another payment): read
+    /// it again and retry.
+    #[error("the serial changed meanwhile")]
+    Moved,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub trait Payments {
+    /// The serial found by number alone, as its claim keeps it: one read.
+    async fn serial_by_number(&self, serial: &Serial) -> StoreResult<Option<Subscription>>;
+    async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>>;
+    /// Records the payment (only if its id is new) and, in the same transaction, moves
+    /// `target`'s next payment date to the record's (only if `target` is still as read and
+    /// not superseded) and puts its `PaymentApplied` event, leased to the caller.
+    async fn apply_payment(
+        &self,
+        record: &PaymentRecord,
+        target: &Subscription,
+        event: &PendingEvent,
+    ) -> Result<(), PaymentCommitError>;
 }
 
 /// The operators' writes (`portal-admin`).

@@ -4,6 +4,7 @@
 //! ([`proxy`]) and the check of responses against `openapi.yaml` ([`contract`]). Enabled
 //! by the `testing` feature; never in a bootstrap.
 
+pub mod bus;
 pub mod calls;
 pub mod contract;
 pub mod mailbox;
@@ -28,6 +29,7 @@ use crate::startup::Base;
 use crate::store::table::TableDefinition;
 use crate::store::{keys, AccountWriter, CatalogWriter, DynamoStore, Key, SerialWriter, Session, Sessions};
 
+pub use bus::{QueuedMessage, TestBus};
 pub use calls::{CallCounter, Cost};
 pub use contract::{assert_contract, route_key};
 pub use mailbox::{reset_token_in, sent_mails, SentMail};
@@ -48,6 +50,8 @@ pub struct TestEnv {
     pub tag: String,
     /// This test's signing keys, in a Secrets Manager secret of its own (moto).
     pub signing_keys_secret: String,
+    /// This test's event bus and queues (moto).
+    pub bus: TestBus,
 }
 
 pub(crate) fn require_env(name: &str) -> String {
@@ -61,6 +65,8 @@ impl TestEnv {
         require_env("AWS_ENDPOINT_URL_DYNAMODB");
         require_env("AWS_ENDPOINT_URL_SESV2");
         require_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+        require_env("AWS_ENDPOINT_URL_EVENTBRIDGE");
+        require_env("AWS_ENDPOINT_URL_SQS");
         let sdk = crate::aws::sdk_config().await;
         let n = TABLES.fetch_add(1, Ordering::Relaxed);
         let mut rnd = [0u8; 4];
@@ -94,7 +100,8 @@ impl TestEnv {
         crate::license::write_ring(&crate::aws::secretsmanager(&sdk), &signing_keys_secret, &ring)
             .await
             .expect("store the test's signing keys in moto");
-        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret }
+        let bus = TestBus::create(&sdk, &tag).await;
+        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret, bus }
     }
 
     /// What a function's `App::build` takes, on this test's table and mailbox.
@@ -105,6 +112,7 @@ impl TestEnv {
             store: self.store.clone(),
             mail: Some((self.mail_settings.clone(), self.mailer.clone())),
             signing_keys_secret: Some(self.signing_keys_secret.clone()),
+            event_bus: Some(self.bus.name.clone()),
         }
     }
 
@@ -261,21 +269,29 @@ impl TestEnv {
     /// Marks `sub` as an upgrade leaves it: superseded by a new serial number, usable
     /// until `days_from_today` (negative: already inactive). Returns the stored state.
     pub async fn mark_upgraded(&self, sub: &Subscription, days_from_today: i64) -> Subscription {
+        self.mark_upgraded_to(sub, &Serial::generate().unwrap(), days_from_today).await
+    }
+
+    /// [`TestEnv::mark_upgraded`] with a given successor (e.g. a serial added before).
+    pub async fn mark_upgraded_to(&self, sub: &Subscription, successor: &Serial, days_from_today: i64) -> Subscription {
         use aws_sdk_dynamodb::types::AttributeValue::S;
         let mut upgraded = sub.clone();
-        upgraded.superseded_by = Some(Serial::generate().unwrap());
+        upgraded.superseded_by = Some(successor.clone());
         upgraded.valid_until = Some(self.days_from_today(days_from_today));
-        self.store
-            .client()
-            .update_item()
-            .table_name(self.store.table())
-            .set_key(Some(keys::serial(&sub.account, &sub.serial).item()))
-            .update_expression("SET superseded_by = :by, valid_until = :until")
-            .expression_attribute_values(":by", S(upgraded.superseded_by.as_ref().unwrap().to_string()))
-            .expression_attribute_values(":until", S(upgraded.valid_until.unwrap().to_string()))
-            .send()
-            .await
-            .unwrap();
+        // The serial and its claim, as every write that changes a serial does.
+        for key in [keys::serial(&sub.account, &sub.serial), keys::serial_claim(&sub.serial)] {
+            self.store
+                .client()
+                .update_item()
+                .table_name(self.store.table())
+                .set_key(Some(key.item()))
+                .update_expression("SET superseded_by = :by, valid_until = :until")
+                .expression_attribute_values(":by", S(upgraded.superseded_by.as_ref().unwrap().to_string()))
+                .expression_attribute_values(":until", S(upgraded.valid_until.unwrap().to_string()))
+                .send()
+                .await
+                .unwrap();
+        }
         upgraded
     }
 
@@ -286,6 +302,24 @@ impl TestEnv {
     ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let uncounted = DynamoStore::new(crate::aws::dynamodb(&self.sdk), self.store.table());
         uncounted.raw_item(key).await.unwrap()
+    }
+
+    /// The mails still in the outbox, created before `older_than`.
+    pub async fn pending_mails(
+        &self,
+        older_than: chrono::DateTime<Utc>,
+        limit: i32,
+    ) -> Vec<crate::outbox::PendingMail> {
+        crate::store::Outbox::pending(&self.store, older_than, limit).await.unwrap()
+    }
+
+    /// The events still in the outbox, created before `older_than`.
+    pub async fn pending_events(
+        &self,
+        older_than: chrono::DateTime<Utc>,
+        limit: i32,
+    ) -> Vec<crate::events::PendingEvent> {
+        crate::store::Outbox::pending(&self.store, older_than, limit).await.unwrap()
     }
 
     /// Mails moto received for `to`, oldest first.

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use chrono::{Days, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod payment;
+
 use shared::config::Settings;
 use shared::domain::password::{check_strength_with, PasswordHasherArgon};
 use shared::domain::{
@@ -49,12 +51,37 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Payments of the billing system, entered by hand
+    Payment {
+        #[command(subcommand)]
+        command: PaymentCommand,
+    },
     /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
     SeedDemo {
         /// Load it into a table that is not on this machine (a demo account with a known
         /// password in a real table is a way in)
         #[arg(long)]
         i_know_this_is_not_local: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentCommand {
+    /// Apply a payment (as record-payment applies billing's PaymentRecorded): once per
+    /// payment id, to the serial in force, never moving a date backwards
+    Record {
+        #[arg(long)]
+        serial: String,
+        /// Paid up to and including this day (YYYY-MM-DD)
+        #[arg(long)]
+        paid_through: String,
+        /// Billing's id of the payment: recording it again does nothing
+        #[arg(long)]
+        payment_id: String,
+        /// Put billing's PaymentRecorded event on the bus (EVENT_BUS_NAME) instead, for
+        /// the deployed record-payment to apply
+        #[arg(long)]
+        via_bus: bool,
     },
 }
 
@@ -147,6 +174,8 @@ enum AdminError {
     Store(#[from] StoreError),
     #[error("signing keys: {0} (check SIGNING_KEYS_SECRET, credentials and AWS_ENDPOINT_URL_SECRETS_MANAGER)")]
     Keys(String),
+    #[error("event bus: {0} (check EVENT_BUS_NAME, credentials and AWS_ENDPOINT_URL_EVENTBRIDGE)")]
+    Bus(String),
 }
 
 type Result<T> = std::result::Result<T, AdminError>;
@@ -300,6 +329,9 @@ async fn run(cli: Cli) -> Result<()> {
             write_ring(&client, &secret, &ring).await.map_err(unavailable)?;
             let published: Vec<&str> = ring.keys.iter().map(|k| k.kid.as_str()).collect();
             println!("signing key {} in force; published: {}", ring.signer, published.join(", "));
+        }
+        Command::Payment { command: PaymentCommand::Record { serial, paid_through, payment_id, via_bus } } => {
+            payment::record(&store, &settings, &sdk, (&serial, &paid_through, &payment_id), via_bus).await?
         }
         Command::SeedDemo { i_know_this_is_not_local } => {
             let endpoint = dynamodb_endpoint();

@@ -590,3 +590,44 @@ fn help_is_printed_on_stdout_as_usual() {
     assert!(run.stdout.contains("Usage: portal-admin subscription add"), "{}", run.stdout);
     assert!(run.stdout.contains("--next-payment-on"), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn payment_record_applies_a_payment_once_publishes_it_and_refuses_a_bad_one_in_one_line() {
+    let admin = Admin::new();
+    let _terms = admin.ready();
+    let serial = printed_serial(&admin.run(&sae_subscription(ANA, &[])).ok("subscription add"));
+    let sdk = shared::aws::sdk_config().await;
+    let bus = shared::testing::TestBus::create(&sdk, &admin.table).await;
+    let record = |payment_id: &str, paid_through: &str| -> Run {
+        admin
+            .command(&[
+                "payment",
+                "record",
+                "--serial",
+                serial.as_str(),
+                "--paid-through",
+                paid_through,
+                "--payment-id",
+                payment_id,
+            ])
+            .env("EVENT_BUS_NAME", &bus.name)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run portal-admin")
+            .into()
+    };
+
+    let run = record("P-1", "2027-01-10").ok("payment record");
+    assert_eq!(run.stdout, format!("payment P-1 applied to {serial}: next payment on 2027-01-10\n"));
+    let store = admin.store().await;
+    assert_eq!(store.serial_of(ANA, &serial).await.unwrap().next_payment_on, Some(date("2027-01-10")));
+    let again = record("P-1", "2027-01-10").ok("the same payment again");
+    assert!(again.stdout.contains("applied before"), "{}", again.stdout);
+    let published = bus.published_of("PaymentApplied").await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["detail"]["payment_id"], "P-1");
+
+    let line = record("P-2", "10/01/2027").fails_with_one_line("a date not in YYYY-MM-DD").to_string();
+    assert!(line.contains("paid_through"), "{line}");
+    assert_eq!(store.serial_of(ANA, &serial).await.unwrap().next_payment_on, Some(date("2027-01-10")));
+}

@@ -97,7 +97,7 @@ impl AccountWriter for DynamoStore {
             self.put_if_absent(login_item(account, password_hash))?,
         ];
         for sub in subs {
-            items.extend(self.serial_puts(sub, now)?);
+            items.extend(self.serial_puts(sub, &account.company, now)?);
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),

@@ -8,6 +8,7 @@ mod attrs;
 mod catalog;
 mod lockout;
 mod outbox;
+mod payment;
 mod reset;
 mod serial;
 mod session;
@@ -29,7 +30,8 @@ pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
     pub use super::lockout::{client as login_client, device, hour as login_failures_hour};
-    pub use super::outbox::mail;
+    pub use super::outbox::{event, mail};
+    pub use super::payment::payment;
     pub use super::reset::token as reset_token;
     pub use super::serial::{claim as serial_claim, company_guesses, serial, terms};
     pub use super::session::{pointer as session_pointer, session};
