@@ -1,7 +1,8 @@
 //! Accounts: the profile (`ACCOUNT#<id>` / `PROFILE`) and the login
 //! (`EMAIL#<email>` / `LOGIN`): the e-mail's uniqueness item, which points at the account
-//! and keeps what a login checks (password hash and epoch, reset-mail times), so a login
-//! finds it by what the customer typed.
+//! and keeps what a login checks (password hash and epoch, reset-mail times) and what it
+//! answers (copies of the name and company), so a login finds it all by what the customer
+//! typed.
 
 use chrono::{DateTime, Utc};
 
@@ -40,6 +41,10 @@ fn login_item(account: &Account, password_hash: &str) -> Item {
     item.insert("type".into(), s("login"));
     item.insert("account_id".into(), s(account.id.as_str()));
     item.insert("email".into(), s(account.email.as_str()));
+    // Copies of the profile's: a login answers them without reading the profile. Nothing
+    // changes them after the account is added.
+    item.insert("name".into(), s(&account.name));
+    item.insert("company".into(), s(&account.company));
     item.insert("password_hash".into(), s(password_hash));
     item.insert("password_epoch".into(), n(0));
     item
