@@ -60,6 +60,18 @@ pub(super) fn account_from(item: &Item) -> StoreResult<Account> {
     })
 }
 
+/// The account as a login item copies it; `None` for one written before it kept the copies.
+pub(super) fn holder_from(item: &Item) -> StoreResult<Option<Account>> {
+    let a = Attrs::new(item);
+    let (Some(name), Some(company)) = (a.opt_str("name")?, a.opt_str("company")?) else { return Ok(None) };
+    Ok(Some(Account {
+        id: a.account_id("account_id")?,
+        email: a.email("email")?,
+        name: name.to_string(),
+        company: company.to_string(),
+    }))
+}
+
 pub(super) fn credentials_from(item: &Item) -> StoreResult<Credentials> {
     let a = Attrs::new(item);
     Ok(Credentials {
