@@ -21,7 +21,7 @@ use shared::store::{
     keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, KnownDevice,
     LoginAttempts, LoginClient, LoginFacts, Logins, Outbox, PasswordResets, ResetToken, SerialValidation, SerialWriter,
     Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter, ValidationFacts,
-    LOCK_MINUTES, MAX_FAILED_LOGINS,
+    DEVICE_DAYS, LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{hasher, TestEnv};
 
@@ -93,8 +93,9 @@ fn whole_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-async fn new_session(env: &TestEnv, account: &AccountId, expires_at: DateTime<Utc>) -> Session {
-    let session = Session {
+/// A session of `account` as a login makes it, not stored yet.
+fn unsaved_session(account: &AccountId, expires_at: DateTime<Utc>) -> Session {
+    Session {
         digest: issue_token().unwrap().digest,
         id: random_id().unwrap(),
         account: account.clone(),
@@ -104,7 +105,11 @@ async fn new_session(env: &TestEnv, account: &AccountId, expires_at: DateTime<Ut
         password_epoch: 0,
         source_ip: "203.0.113.10".into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) PortalTest/1.0".into(),
-    };
+    }
+}
+
+async fn new_session(env: &TestEnv, account: &AccountId, expires_at: DateTime<Utc>) -> Session {
+    let session = unsaved_session(account, expires_at);
     env.store.create_session(&session).await.unwrap();
     session
 }
@@ -242,6 +247,19 @@ async fn reserve(env: &TestEnv, email: &Email, client: &LoginClient, at: DateTim
     env.store.reserve_login_attempt(email, client, at).await.unwrap()
 }
 
+/// A device `owner`'s e-mail knows from now on, made as a successful login from
+/// `address` makes it; the device as a login client.
+async fn known_device(env: &TestEnv, owner: &Account, address: &str, now: DateTime<Utc>) -> LoginClient {
+    let device = KnownDevice {
+        digest: issue_token().unwrap().digest,
+        account: owner.id.clone(),
+        expires_at: whole_seconds(now + Duration::days(DEVICE_DAYS)),
+    };
+    let session = unsaved_session(&owner.id, now + Duration::hours(12));
+    env.store.login_succeeded(&owner.email, &session, &device, Some(address)).await.unwrap();
+    LoginClient::Device(device.digest)
+}
+
 #[tokio::test]
 async fn login_facts_are_one_read_and_the_same_shape_for_an_unknown_email() {
     let env = TestEnv::new().await;
@@ -249,24 +267,38 @@ async fn login_facts_are_one_read_and_the_same_shape_for_an_unknown_email() {
     let added = env.add_account(&email, PASSWORD, COMPANY).await;
     let now = Utc::now();
     let before = env.calls.now();
-    let facts = env.store.login_facts(&email, None, now).await.unwrap();
+    let facts = env.store.login_facts(&email, now).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "one BatchGetItem");
     let credentials = facts.credentials.expect("the login's credentials");
-    assert_eq!((credentials.account, facts.failures_this_hour, facts.known_device), (added.id, 0, false));
+    assert_eq!((&credentials.account, facts.failures_this_hour), (&added.id, 0));
     assert!(hasher().verify(PASSWORD, &credentials.password_hash), "with the hash to check");
+    assert_eq!(facts.account, Some(added.clone()), "and the account as the answer shows it");
 
     let nobody = env.email("nobody");
     let before = env.calls.now();
-    let facts = env.store.login_facts(&nobody, Some(&TokenDigest::of("a device")), now).await.unwrap();
+    let facts = env.store.login_facts(&nobody, now).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "the same one read");
-    assert_eq!(facts, LoginFacts { credentials: None, failures_this_hour: 0, known_device: false });
+    assert_eq!(facts, LoginFacts { credentials: None, account: None, failures_this_hour: 0 });
+
+    // A login item written before it kept the account's copies still logs in.
+    uncounted(&env)
+        .update_item()
+        .table_name(env.store.table())
+        .set_key(Some(keys::login_item(&email).item()))
+        .update_expression("REMOVE #name, company")
+        .expression_attribute_names("#name", "name")
+        .send()
+        .await
+        .unwrap();
+    let facts = env.store.login_facts(&email, now).await.unwrap();
+    assert_eq!((facts.credentials.map(|c| c.account), facts.account), (Some(added.id), None));
 }
 
 #[tokio::test]
 async fn five_attempts_per_client_then_that_client_only_is_locked_for_fifteen_minutes() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
-    env.add_account(&email, PASSWORD, COMPANY).await;
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
     let (attacker, owner) = (from("198.51.100.7"), from("203.0.113.10"));
     let t0 = Utc::now();
     for n in 1..=MAX_FAILED_LOGINS {
@@ -279,8 +311,8 @@ async fn five_attempts_per_client_then_that_client_only_is_locked_for_fifteen_mi
         assert_eq!(reserve(&env, &email, &attacker, t0 + later).await, AttemptReservation::Locked(until), "{later}");
     }
     assert_eq!(reserve(&env, &email, &owner, t0).await, AttemptReservation::Granted, "another address is not locked");
-    let device = LoginClient::Device(TokenDigest::of("a known device"));
-    assert_eq!(reserve(&env, &email, &device, t0).await, AttemptReservation::Granted, "nor a device");
+    let device = known_device(&env, &ana, "192.0.2.1", t0).await;
+    assert_eq!(reserve(&env, &email, &device, t0).await, AttemptReservation::Granted, "nor a known device");
     assert_eq!(
         reserve(&env, &email, &attacker, until + Duration::seconds(1)).await,
         AttemptReservation::Granted,
@@ -332,41 +364,112 @@ async fn failures_are_counted_per_clock_hour_from_every_client() {
         assert_eq!(env.store.count_failed_login(&email, hour + Duration::minutes(n * 10)).await.unwrap(), n as u32);
         assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     }
-    let facts = env.store.login_facts(&email, None, hour + Duration::minutes(59)).await.unwrap();
+    let facts = env.store.login_facts(&email, hour + Duration::minutes(59)).await.unwrap();
     assert_eq!(facts.failures_this_hour, 3);
-    let next = env.store.login_facts(&email, None, hour + Duration::minutes(61)).await.unwrap();
+    let next = env.store.login_facts(&email, hour + Duration::minutes(61)).await.unwrap();
     assert_eq!(next.failures_this_hour, 0, "a new hour starts at zero");
 }
 
 #[tokio::test]
-async fn a_success_restarts_the_clients_count_and_remembers_the_device_for_its_email_only() {
+async fn a_success_is_one_write_of_the_session_the_clients_count_and_the_device_known_to_its_email_only() {
     let env = TestEnv::new().await;
     let email = env.email("ana");
     let ana = env.add_account(&email, PASSWORD, COMPANY).await;
-    let client = from("203.0.113.10");
+    let home = "203.0.113.10";
     let now = Utc::now();
     for _ in 1..MAX_FAILED_LOGINS {
-        reserve(&env, &email, &client, now).await;
+        reserve(&env, &email, &from(home), now).await;
     }
-    let device = issue_token().unwrap();
-    let known = KnownDevice {
-        digest: device.digest.clone(),
-        email: email.clone(),
+    let device = KnownDevice {
+        digest: issue_token().unwrap().digest,
         account: ana.id.clone(),
-        expires_at: whole_seconds(now + Duration::days(365)),
+        expires_at: whole_seconds(now + Duration::days(DEVICE_DAYS)),
     };
+    let session = unsaved_session(&ana.id, now + Duration::hours(12));
     let before = env.calls.now();
-    env.store.login_succeeded(&email, &client, Some(&known)).await.unwrap();
+    env.store.login_succeeded(&email, &session, &device, Some(home)).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
+    assert_eq!(env.live(&ana.id, &session.digest, now).await, Some(session), "the session is stored");
     for n in 1..=MAX_FAILED_LOGINS {
-        assert_eq!(reserve(&env, &email, &client, now).await, AttemptReservation::Granted, "fresh attempt {n}");
+        assert_eq!(reserve(&env, &email, &from(home), now).await, AttemptReservation::Granted, "fresh attempt {n}");
     }
-    let facts = env.store.login_facts(&email, Some(&device.digest), now).await.unwrap();
-    assert!(facts.known_device, "the device is known for its e-mail");
+    let known = LoginClient::Device(device.digest.clone());
+    assert_eq!(reserve(&env, &email, &known, now).await, AttemptReservation::Granted, "known to its e-mail");
     let luis = env.email("luis");
-    assert!(!env.store.login_facts(&luis, Some(&device.digest), now).await.unwrap().known_device, "not for another");
-    let later = known.expires_at + Duration::seconds(1);
-    assert!(!env.store.login_facts(&email, Some(&device.digest), later).await.unwrap().known_device, "expired");
+    assert_eq!(reserve(&env, &luis, &known, now).await, AttemptReservation::UnknownDevice, "not to another");
+    assert!(raw_sort_keys(&env, &keys::login_client(&luis, &known).pk).await.is_empty(), "nothing written there");
+    let later = device.expires_at + Duration::seconds(1);
+    assert_eq!(reserve(&env, &email, &known, later).await, AttemptReservation::UnknownDevice, "not once expired");
+}
+
+#[tokio::test]
+async fn a_made_up_device_gets_no_count_and_writes_nothing() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    env.add_account(&email, PASSWORD, COMPANY).await;
+    let made_up = LoginClient::Device(TokenDigest::of("a token nobody was given"));
+    let before = env.calls.now();
+    assert_eq!(reserve(&env, &email, &made_up, Utc::now()).await, AttemptReservation::UnknownDevice);
+    assert_eq!(env.calls.since(before).calls, 1, "one conditional UpdateItem");
+    assert!(env.raw(&keys::login_client(&email, &made_up)).await.is_none(), "no item for it");
+}
+
+#[tokio::test]
+async fn a_known_device_has_its_own_five_and_a_success_from_it_restarts_them_and_renews_it() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let t0 = Utc::now();
+    let device = known_device(&env, &ana, "203.0.113.10", t0).await;
+    for n in 1..=MAX_FAILED_LOGINS {
+        assert_eq!(reserve(&env, &email, &device, t0).await, AttemptReservation::Granted, "attempt {n}");
+    }
+    let until = t0 + Duration::minutes(LOCK_MINUTES);
+    assert_eq!(reserve(&env, &email, &device, t0).await, AttemptReservation::Locked(until));
+    let key = keys::login_client(&email, &device);
+    let expiry = |item: &Item| item["expires_at"].as_n().unwrap().parse::<i64>().unwrap();
+    let first_expiry = expiry(&env.raw(&key).await.unwrap());
+    assert_eq!(first_expiry, (t0 + Duration::days(DEVICE_DAYS)).timestamp(), "attempts leave its expiry alone");
+
+    // Fifteen minutes on, its count starts again; a success from it then renews it.
+    let t1 = until + Duration::seconds(1);
+    assert_eq!(reserve(&env, &email, &device, t1).await, AttemptReservation::Granted);
+    let LoginClient::Device(digest) = &device else { unreachable!() };
+    let renewed = KnownDevice {
+        digest: digest.clone(),
+        account: ana.id.clone(),
+        expires_at: whole_seconds(t1 + Duration::days(DEVICE_DAYS)),
+    };
+    let session = unsaved_session(&ana.id, t1 + Duration::hours(12));
+    let items_before = raw_sort_keys(&env, &key.pk).await;
+    env.store.login_succeeded(&email, &session, &renewed, None).await.unwrap();
+    let item = env.raw(&key).await.unwrap();
+    assert_eq!(expiry(&item), renewed.expires_at.timestamp(), "known for a year from this login");
+    assert_eq!(item["failures"], AttributeValue::N("0".into()));
+    assert_eq!(raw_sort_keys(&env, &key.pk).await, items_before, "no other count written");
+}
+
+#[tokio::test]
+async fn a_success_whose_password_changed_meanwhile_writes_nothing() {
+    let env = TestEnv::new().await;
+    let email = env.email("ana");
+    let ana = env.add_account(&email, PASSWORD, COMPANY).await;
+    let now = Utc::now();
+    reserve(&env, &email, &from("203.0.113.10"), now).await;
+    let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
+    env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await.unwrap();
+    let device = KnownDevice {
+        digest: issue_token().unwrap().digest,
+        account: ana.id.clone(),
+        expires_at: whole_seconds(now + Duration::days(DEVICE_DAYS)),
+    };
+    // Made with the epoch read before the reset.
+    let session = unsaved_session(&ana.id, now + Duration::hours(12));
+    let refused = env.store.login_succeeded(&email, &session, &device, Some("203.0.113.10")).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(env.raw(&keys::session(&session.digest)).await.is_none(), "no session");
+    let locks = raw_sort_keys(&env, &keys::login_client(&email, &from("x")).pk).await;
+    assert!(locks.is_empty(), "no count, no device: {locks:?}");
 }
 
 // ------------------------------------------------------------------ sessions
@@ -536,6 +639,10 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
         sessions.push(new_session(&env, &ana.id, now + Duration::hours(12)).await);
     }
     let luis_session = new_session(&env, &luis, now + Duration::hours(12)).await;
+    let device = known_device(&env, &ana, "203.0.113.10", now).await;
+    for _ in 0..MAX_FAILED_LOGINS {
+        reserve(&env, &email, &device, now).await;
+    }
     let token = reset_token_for(&env, &ana, now + Duration::minutes(30)).await;
     let new_hash = hasher().hash("Nueva-clave-2026").unwrap();
 
@@ -554,7 +661,12 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     assert!(hasher().verify("Nueva-clave-2026", &login.password_hash));
     assert!(!hasher().verify(PASSWORD, &login.password_hash));
     assert_eq!(login.password_epoch, 1, "the password epoch moved on");
-    assert!(raw_sort_keys(&env, &keys::login_client(&email, &from("x")).pk).await.is_empty(), "the locks are cleared");
+    let device_key = keys::login_client(&email, &device);
+    let locks = raw_sort_keys(&env, &device_key.pk).await;
+    assert_eq!(locks, vec![device_key.sk.clone()], "the counts are cleared, the known device kept");
+    for n in 1..=MAX_FAILED_LOGINS {
+        assert_eq!(reserve(&env, &email, &device, now).await, AttemptReservation::Granted, "device attempt {n}");
+    }
     for s in &sessions {
         assert_eq!(env.live(&s.account, &s.digest, now).await, None, "every session is revoked");
         assert!(env.raw(&keys::session_pointer(&ana.id, &s.id)).await.is_none(), "and its pointer");

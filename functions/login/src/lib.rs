@@ -18,8 +18,8 @@ use shared::mail::{compose, Mailer};
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
-    Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, Logins, MailOutbox, Session,
-    Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS,
+    Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, LoginFacts, MailOutbox,
+    Session, Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS,
 };
 use shared::telemetry::fail_start;
 
@@ -73,7 +73,7 @@ fn internal(e: getrandom::Error) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
+impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
     async fn logout(&self, call: Call) -> Reply {
         let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         self.store.revoke_session(&session).await?;
@@ -96,20 +96,40 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
         // request id is on every line already (the runtime's span).
         let tag = email_tag(&self.settings.log_key, &email);
         let client_ip = call.caller.source_ip.as_str();
-        let presented = device_token.map(TokenDigest::of);
-        let facts = self.store.login_facts(&email, presented.as_ref(), now).await?;
-        let client = match presented {
-            Some(digest) if facts.known_device => LoginClient::Device(digest),
-            _ => LoginClient::Address(call.caller.source_ip.clone()),
+        let address = LoginClient::Address(call.caller.source_ip.clone());
+        let mut client = match device_token {
+            Some(t) => LoginClient::Device(TokenDigest::of(t)),
+            None => address.clone(),
         };
-        if !facts.known_device && facts.failures_this_hour >= ACCOUNT_FAILURES_PER_HOUR {
-            // Until the clock hour is over, only known devices may try.
+        // The read and the attempt go out together: the attempt is taken before anything is
+        // known, so that parallel guesses cannot get past five.
+        let (facts, reserved) =
+            tokio::join!(self.store.login_facts(&email, now), self.store.reserve_login_attempt(&email, &client, now));
+        let (facts, mut reserved) = (facts?, reserved?);
+        let ceiling = facts.failures_this_hour >= ACCOUNT_FAILURES_PER_HOUR;
+        if reserved == AttemptReservation::UnknownDevice {
+            // Not a device of this e-mail: the token is ignored and the login counts as its
+            // address (one more round trip, for made-up and expired tokens only).
+            client = address;
+            if !ceiling {
+                reserved = self.store.reserve_login_attempt(&email, &client, now).await?;
+            }
+        }
+        let known_device = matches!(client, LoginClient::Device(_));
+        if ceiling && !known_device {
+            // Until the clock hour is over, only known devices may try; the attempt taken
+            // alongside the read is not one of this client's five.
+            if reserved == AttemptReservation::Granted {
+                if let Err(e) = self.store.give_back_login_attempt(&email, &client).await {
+                    tracing::warn!(error = %e, "login attempt not given back");
+                }
+            }
             let secs = 3600 - now.timestamp().rem_euclid(3600) as u64;
             tracing::info!(event = "login_ceiling", email_tag = %tag, client = client_ip, retry_after = secs,
                 "login refused: hourly limit for this e-mail, unknown device");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
-        if let AttemptReservation::Locked(until) = self.store.reserve_login_attempt(&email, &client, now).await? {
+        if let AttemptReservation::Locked(until) = reserved {
             let secs = (until - now).num_seconds().max(1) as u64;
             tracing::info!(event = "login_locked", email_tag = %tag, client = client_ip, retry_after = secs,
                 "login refused: this client is locked out");
@@ -122,77 +142,82 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
                 false
             }
         };
-        let Some(credentials) = facts.credentials.filter(|_| matches) else {
+        let Some(credentials) = facts.credentials.as_ref().filter(|_| matches) else {
             let failures = self.store.count_failed_login(&email, now).await?;
             if failures == ACCOUNT_FAILURES_PER_HOUR {
-                self.tell_owner(&email, now).await;
+                self.tell_owner(&facts, now).await;
             }
             tracing::info!(event = "login_failed", email_tag = %tag, client = client_ip, failures_this_hour = failures,
                 "login failed");
             return Err(ApiError::InvalidCredentials);
         };
-        let new_device = match device_token {
-            Some(_) if facts.known_device => None,
-            _ => Some(issue_token().map_err(internal)?),
+        // A known device keeps its token (and is known for another year); any other client
+        // is given a new one.
+        let (device_secret, device_digest) = match (&client, device_token) {
+            (LoginClient::Device(digest), Some(secret)) => (secret.to_string(), digest.clone()),
+            _ => {
+                let issued = issue_token().map_err(internal)?;
+                (issued.secret, issued.digest)
+            }
         };
-        let remembered = new_device.as_ref().map(|t| KnownDevice {
-            digest: t.digest.clone(),
-            email: email.clone(),
+        let device = KnownDevice {
+            digest: device_digest,
             account: credentials.account.clone(),
             expires_at: now + Duration::days(DEVICE_DAYS),
+        };
+        let address = match &client {
+            LoginClient::Address(ip) => Some(ip.as_str()),
+            LoginClient::Device(_) => None,
+        };
+        let (token, session) = self.new_session(&call, &credentials.account, credentials.password_epoch)?;
+        // A login item written before it kept the account's copies: the profile is read
+        // alongside the write.
+        let (written, account) = tokio::join!(self.store.login_succeeded(&email, &session, &device, address), async {
+            match &facts.account {
+                Some(a) => Ok(Some(a.clone())),
+                None => self.store.account(&credentials.account).await,
+            }
         });
-        let (succeeded, account) = tokio::join!(
-            self.store.login_succeeded(&email, &client, remembered.as_ref()),
-            self.store.account(&credentials.account)
-        );
-        succeeded?;
-        let account = account?.ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
-        let (token, expires_at) = self.open_session(&call, &account.id, credentials.password_epoch).await?;
-        tracing::info!(event = "login", email_tag = %tag, client = client_ip, known_device = facts.known_device,
-            "logged in");
-        let device_token = match &new_device {
-            Some(t) => t.secret.as_str(),
-            None => device_token.unwrap_or_default(),
-        };
-        json(
-            StatusCode::OK,
-            &LoginResponse {
-                token: &token,
-                token_type: "Bearer",
-                expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                account: AccountView { email: account.email.as_str(), name: &account.name, company: &account.company },
-                device_token,
-            },
-        )
-    }
-
-    /// Creates the caller's session: its bearer token and when it expires.
-    async fn open_session(
-        &self,
-        call: &Call,
-        account: &AccountId,
-        password_epoch: u64,
-    ) -> Result<(String, DateTime<Utc>), ApiError> {
-        let token = issue_session_token(account).map_err(internal)?;
-        let expires_at = call.now + Duration::hours(i64::from(self.settings.session_ttl_hours));
-        let session = Session {
-            digest: token.digest,
-            id: random_id().map_err(internal)?,
-            account: account.clone(),
-            created_at: call.now,
-            expires_at,
-            last_used_at: call.now,
-            password_epoch,
-            source_ip: call.caller.source_ip.clone(),
-            user_agent: call.caller.user_agent.clone(),
-        };
-        match self.store.create_session(&session).await {
+        match written {
             Ok(()) => {}
             // A reset replaced the password while this login checked the old one.
             Err(StoreError::Conflict(_)) => return Err(ApiError::InvalidCredentials),
             Err(e) => return Err(e.into()),
         }
-        Ok((token.secret, expires_at))
+        let account = account?.ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
+        tracing::info!(event = "login", email_tag = %tag, client = client_ip, known_device, "logged in");
+        json(
+            StatusCode::OK,
+            &LoginResponse {
+                token: &token,
+                token_type: "Bearer",
+                expires_at: session.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                account: AccountView { email: account.email.as_str(), name: &account.name, company: &account.company },
+                device_token: &device_secret,
+            },
+        )
+    }
+
+    /// A new session for the caller, not yet stored: its bearer token and the session.
+    fn new_session(
+        &self,
+        call: &Call,
+        account: &AccountId,
+        password_epoch: u64,
+    ) -> Result<(String, Session), ApiError> {
+        let token = issue_session_token(account).map_err(internal)?;
+        let session = Session {
+            digest: token.digest,
+            id: random_id().map_err(internal)?,
+            account: account.clone(),
+            created_at: call.now,
+            expires_at: call.now + Duration::hours(i64::from(self.settings.session_ttl_hours)),
+            last_used_at: call.now,
+            password_epoch,
+            source_ip: call.caller.source_ip.clone(),
+            user_agent: call.caller.user_agent.clone(),
+        };
+        Ok((token.secret, session))
     }
 
     async fn verify(&self, password: String, credentials: &Credentials) -> Result<bool, ApiError> {
@@ -208,12 +233,15 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox> App<S> {
 
     /// The one mail of the hour to the owner of an e-mail under attack: only the failure
     /// that takes the hourly count to the limit (an atomic add) gets here.
-    async fn tell_owner(&self, email: &Email, now: DateTime<Utc>) {
-        let Ok(Some(login)) = self.store.credentials(email).await else { return };
-        let account = match self.store.account(&login.account).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return,
-            Err(e) => return tracing::warn!(error = %e, "login limit notice not made"),
+    async fn tell_owner(&self, facts: &LoginFacts, now: DateTime<Utc>) {
+        let Some(login) = &facts.credentials else { return };
+        let account = match &facts.account {
+            Some(a) => a.clone(),
+            None => match self.store.account(&login.account).await {
+                Ok(Some(a)) => a,
+                Ok(None) => return,
+                Err(e) => return tracing::warn!(error = %e, "login limit notice not made"),
+            },
         };
         let mail = compose::login_ceiling_mail(&self.mail, &account.name, account.email.as_str());
         let id = format!("login-limit-{}-{}", account.id, now.format("%Y%m%d%H"));

@@ -8,10 +8,12 @@ use lambda_http::{Body, Request, Response};
 use login::App;
 use serde_json::Value;
 
-use shared::domain::Account;
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::domain::token::{issue_token, TokenDigest};
+use shared::domain::{Account, Email};
 use shared::http::Function;
-use shared::store::{keys, DynamoStore, LoginClient, ACCOUNT_FAILURES_PER_HOUR, MAX_FAILED_LOGINS};
-use shared::testing::{checked, fixture, fixture_text, json_of, TestEnv};
+use shared::store::{keys, DynamoStore, LoginClient, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS, MAX_FAILED_LOGINS};
+use shared::testing::{checked, fixture, fixture_text, json_of, Cost, TestEnv};
 
 type Login = Function<App<DynamoStore>>;
 
@@ -61,6 +63,30 @@ async fn login(app: &Login, email: &str, password: &str) -> (u16, Value, Option<
     (a.status, a.body, a.retry_after)
 }
 
+/// A device token of the right shape that no login ever gave out.
+fn made_up_device() -> String {
+    issue_token().unwrap().secret
+}
+
+/// Sets an attribute of a stored item behind the function's back (as time passing would).
+async fn set_raw(env: &TestEnv, key: &keys::Key, name: &str, value: AttributeValue) {
+    env.store
+        .client()
+        .update_item()
+        .table_name(env.store.table())
+        .set_key(Some(key.item()))
+        .update_expression("SET #name = :value")
+        .expression_attribute_names("#name", name)
+        .expression_attribute_values(":value", value)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn device_key(email: &Email, device_token: &str) -> keys::Key {
+    keys::login_client(email, &LoginClient::Device(TokenDigest::of(device_token)))
+}
+
 #[tokio::test]
 async fn login_returns_a_bearer_session_stored_only_as_a_digest_and_a_device_token() {
     let (env, app, ana) = setup().await;
@@ -88,6 +114,36 @@ async fn login_returns_a_bearer_session_stored_only_as_a_digest_and_a_device_tok
         (200, Some(device)),
         "a known device keeps its token"
     );
+}
+
+#[tokio::test]
+async fn a_login_waits_on_the_store_twice_besides_the_hash() {
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let two = Cost { calls: 3, round_trips: 2 };
+
+    let before = env.calls.now();
+    let first = login_as(&app, &email, PASSWORD, HOME, None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(env.calls.since(before), two, "the read and the attempt together, then one transaction");
+    let device = first.body["device_token"].as_str().unwrap();
+    let before = env.calls.now();
+    assert_eq!(login_as(&app, &email, PASSWORD, HOME, Some(device)).await.status, 200);
+    assert_eq!(env.calls.since(before), two, "from a known device alike");
+
+    let before = env.calls.now();
+    assert_eq!(login(&app, &email, "not-the-password").await.0, 401);
+    let wrong = env.calls.since(before);
+    assert_eq!(wrong, two, "a wrong password: the read and the attempt, then the hour's count");
+    let before = env.calls.now();
+    assert_eq!(login(&app, env.email("nobody").as_str(), "not-the-password").await.0, 401);
+    assert_eq!(env.calls.since(before), wrong, "an unknown e-mail costs what a wrong password costs");
+
+    // Only a made-up (or expired) device token costs one more: its address's attempt.
+    let before = env.calls.now();
+    let bogus = login_as(&app, &email, "not-the-password", HOME, Some(&made_up_device())).await;
+    assert_eq!(bogus.status, 401);
+    assert_eq!(env.calls.since(before), Cost { calls: 4, round_trips: 3 });
 }
 
 #[tokio::test]
@@ -149,16 +205,7 @@ async fn five_failures_lock_that_client_even_for_the_right_password_and_no_other
     // Fifteen minutes later (moved back in the store), the right password works again.
     let key = keys::login_client(&ana.email, &LoginClient::Address(attacker.into()));
     let past = (Utc::now() - Duration::minutes(15) - Duration::seconds(1)).to_rfc3339();
-    env.store
-        .client()
-        .update_item()
-        .table_name(env.store.table())
-        .set_key(Some(key.item()))
-        .update_expression("SET attempted_at = :past")
-        .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::S(past))
-        .send()
-        .await
-        .unwrap();
+    set_raw(&env, &key, "attempted_at", AttributeValue::S(past)).await;
     assert_eq!(login_as(&app, &email, PASSWORD, attacker, None).await.status, 200);
 }
 
@@ -224,8 +271,15 @@ async fn guesses_from_many_addresses_leave_the_owners_known_device_able_to_log_i
         assert!(t.await.unwrap().iter().all(|s| *s == 401), "each guess is checked and refused");
     }
     // Past the ceiling a new client may not try, even with the right password...
+    let before = env.calls.now();
     let stranger = login_as(&app, &email, PASSWORD, "192.0.2.200", None).await;
     assert_eq!((stranger.status, stranger.body["code"].as_str()), (429, Some("account_locked")));
+    assert_eq!(env.calls.since(before).round_trips, 2, "the attempt taken alongside the read is given back");
+    let count = env.raw(&keys::login_client(&ana.email, &LoginClient::Address("192.0.2.200".into()))).await;
+    assert_eq!(count.unwrap()["failures"], AttributeValue::N("0".into()), "a refusal is not one of its five");
+    // ...nor with a made-up device token...
+    let bogus = login_as(&app, &email, PASSWORD, "192.0.2.202", Some(&made_up_device())).await;
+    assert_eq!((bogus.status, bogus.body["code"].as_str()), (429, Some("account_locked")));
     // ...but the owner's known device still logs in, from any address.
     let owner = login_as(&app, &email, PASSWORD, "192.0.2.201", Some(&device)).await;
     assert_eq!(owner.status, 200, "{}", owner.body);
@@ -233,6 +287,59 @@ async fn guesses_from_many_addresses_leave_the_owners_known_device_able_to_log_i
     let notices: Vec<_> =
         env.mails_to(&ana.email).into_iter().filter(|m| m.subject.starts_with("Intentos de acceso")).collect();
     assert_eq!(notices.len(), 1, "one mail when the ceiling is reached");
+}
+
+#[tokio::test]
+async fn made_up_device_tokens_get_no_count_of_their_own() {
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let attacker = "198.51.100.7";
+    let mut tokens = Vec::new();
+    for i in 0..MAX_FAILED_LOGINS {
+        tokens.push(made_up_device());
+        let a = login_as(&app, &email, "not-the-password", attacker, tokens.last().map(String::as_str)).await;
+        assert_eq!(a.status, 401, "attempt {i}: {}", a.body);
+    }
+    // Every guess counted against the address: a new token does not buy five more.
+    let a = login_as(&app, &email, PASSWORD, attacker, Some(&made_up_device())).await;
+    assert_eq!((a.status, a.body["code"].as_str()), (429, Some("account_locked")), "{}", a.body);
+    for token in &tokens {
+        assert!(env.raw(&device_key(&ana.email, token)).await.is_none(), "a made-up device is not remembered");
+    }
+    // The owner at home is not affected, and a made-up token there just counts as home.
+    let owner = login_as(&app, &email, PASSWORD, HOME, Some(&made_up_device())).await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
+    assert_ne!(owner.body["device_token"].as_str(), tokens.last().map(String::as_str));
+}
+
+#[tokio::test]
+async fn a_device_is_known_for_a_year_from_its_latest_login() {
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let first = login_as(&app, &email, PASSWORD, HOME, None).await;
+    let device = first.body["device_token"].as_str().unwrap().to_string();
+    let key = device_key(&ana.email, &device);
+    let expiry = |item: std::collections::HashMap<String, AttributeValue>| {
+        item["expires_at"].as_n().unwrap().parse::<i64>().unwrap()
+    };
+    let year = Duration::days(DEVICE_DAYS);
+    let issued = expiry(env.raw(&key).await.expect("the device is remembered"));
+    assert!((issued - (Utc::now() + year).timestamp()).abs() <= 60, "a year from its first login");
+
+    // A year less a day later (moved back in the store), it logs in again: another year.
+    let tomorrow = (Utc::now() + Duration::days(1)).timestamp();
+    set_raw(&env, &key, "expires_at", AttributeValue::N(tomorrow.to_string())).await;
+    let again = login_as(&app, &email, PASSWORD, "192.0.2.50", Some(&device)).await;
+    assert_eq!((again.status, again.body["device_token"].as_str()), (200, Some(device.as_str())), "{}", again.body);
+    let renewed = expiry(env.raw(&key).await.unwrap());
+    assert!((renewed - (Utc::now() + year).timestamp()).abs() <= 60, "renewed: {renewed} vs {tomorrow}");
+
+    // Once expired it is a stranger: the login counts as its address and gets a new device.
+    let past = (Utc::now() - Duration::seconds(1)).timestamp();
+    set_raw(&env, &key, "expires_at", AttributeValue::N(past.to_string())).await;
+    let late = login_as(&app, &email, PASSWORD, HOME, Some(&device)).await;
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert_ne!(late.body["device_token"].as_str(), Some(device.as_str()), "a new device token");
 }
 
 #[tokio::test]

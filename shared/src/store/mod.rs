@@ -109,10 +109,11 @@ pub enum LoginClient {
 pub struct LoginFacts {
     /// `None`: no account logs in with this e-mail (it is treated exactly alike).
     pub credentials: Option<Credentials>,
+    /// The account as its login item copies it (e-mail, name, company): what a successful
+    /// login answers. `None` also for a login item written before it kept the copies.
+    pub account: Option<Account>,
     /// Failed logins for this e-mail in the current clock hour, from every client.
     pub failures_this_hour: u32,
-    /// The presented device token is a known device of this e-mail.
-    pub known_device: bool,
 }
 
 /// What happened to one of a client's limited login attempts.
@@ -123,14 +124,17 @@ pub enum AttemptReservation {
     /// This client is locked out of this e-mail until this instant (or its five attempts
     /// are being checked right now).
     Locked(DateTime<Utc>),
+    /// The device token is no known device of this e-mail (made up, expired or another
+    /// e-mail's): nothing was counted, and the login counts as its address instead.
+    UnknownDevice,
 }
 
-/// A device that logged in successfully, remembered for later logins.
+/// A device that logged in successfully to an e-mail, remembered for its later logins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownDevice {
     pub digest: TokenDigest,
-    pub email: Email,
     pub account: AccountId,
+    /// Known until then ([`DEVICE_DAYS`] after its last successful login).
     pub expires_at: DateTime<Utc>,
 }
 
@@ -153,32 +157,38 @@ pub trait Logins {
 }
 
 pub trait LoginAttempts {
-    /// The e-mail's credentials, its failures this hour and whether `device` is one of
-    /// its known devices: one read, the same for an e-mail no account has.
-    async fn login_facts(
-        &self,
-        email: &Email,
-        device: Option<&TokenDigest>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<LoginFacts>;
+    /// The e-mail's credentials (with the copies of the account a login answers) and its
+    /// failures this hour: one read, the same for an e-mail no account has.
+    async fn login_facts(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<LoginFacts>;
     /// Takes one of `client`'s [`MAX_FAILED_LOGINS`] attempts at `email` before the
     /// password is checked, so parallel guesses cannot get past the limit. Attempts that
     /// never report back (timed out, lost) count as failures; at the limit the client is
     /// locked until [`LOCK_MINUTES`] after its last attempt, then its count starts again.
+    /// A device has a count only while it is a known device of `email`
+    /// ([`AttemptReservation::UnknownDevice`] otherwise, with nothing written).
     async fn reserve_login_attempt(
         &self,
         email: &Email,
         client: &LoginClient,
         now: DateTime<Utc>,
     ) -> StoreResult<AttemptReservation>;
+    /// Hands back an attempt reserved for a login that was refused before its password was
+    /// checked (the hourly ceiling): it is not one of the client's five.
+    async fn give_back_login_attempt(&self, email: &Email, client: &LoginClient) -> StoreResult<()>;
     /// A failed attempt, counted towards the e-mail's hourly ceiling; returns the count.
     async fn count_failed_login(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<u32>;
-    /// The password was right: `client`'s count starts again, and a new device is known.
+    /// The password was right, all in one write: the session is created (on condition that
+    /// the account's password epoch is still the session's: `Conflict` if a reset changed
+    /// the password since the login read it), `device` is known to `email` until its
+    /// `expires_at` with its count back to 0 (the device the login came from, or the new
+    /// one it is given), and the count of `address` is back to 0 when the login came from
+    /// an address.
     async fn login_succeeded(
         &self,
         email: &Email,
-        client: &LoginClient,
-        new_device: Option<&KnownDevice>,
+        session: &Session,
+        device: &KnownDevice,
+        address: Option<&str>,
     ) -> StoreResult<()>;
 }
 

@@ -1,7 +1,8 @@
 //! Accounts: the profile (`ACCOUNT#<id>` / `PROFILE`) and the login
 //! (`EMAIL#<email>` / `LOGIN`): the e-mail's uniqueness item, which points at the account
-//! and keeps what a login checks (password hash and epoch, reset-mail times), so a login
-//! finds it by what the customer typed.
+//! and keeps what a login checks (password hash and epoch, reset-mail times) and what it
+//! answers (copies of the name and company), so a login finds it all by what the customer
+//! typed.
 
 use chrono::{DateTime, Utc};
 
@@ -40,6 +41,10 @@ fn login_item(account: &Account, password_hash: &str) -> Item {
     item.insert("type".into(), s("login"));
     item.insert("account_id".into(), s(account.id.as_str()));
     item.insert("email".into(), s(account.email.as_str()));
+    // Copies of the profile's: a login answers them without reading the profile. Nothing
+    // changes them after the account is added.
+    item.insert("name".into(), s(&account.name));
+    item.insert("company".into(), s(&account.company));
     item.insert("password_hash".into(), s(password_hash));
     item.insert("password_epoch".into(), n(0));
     item
@@ -53,6 +58,18 @@ pub(super) fn account_from(item: &Item) -> StoreResult<Account> {
         name: a.str("name")?.to_string(),
         company: a.str("company")?.to_string(),
     })
+}
+
+/// The account as a login item copies it; `None` for one written before it kept the copies.
+pub(super) fn holder_from(item: &Item) -> StoreResult<Option<Account>> {
+    let a = Attrs::new(item);
+    let (Some(name), Some(company)) = (a.opt_str("name")?, a.opt_str("company")?) else { return Ok(None) };
+    Ok(Some(Account {
+        id: a.account_id("account_id")?,
+        email: a.email("email")?,
+        name: name.to_string(),
+        company: company.to_string(),
+    }))
 }
 
 pub(super) fn credentials_from(item: &Item) -> StoreResult<Credentials> {

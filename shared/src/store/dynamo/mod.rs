@@ -29,7 +29,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
-    pub use super::lockout::{client as login_client, device, hour as login_failures_hour};
+    pub use super::lockout::{client as login_client, hour as login_failures_hour};
     pub use super::outbox::{event, mail};
     pub use super::payment::payment;
     pub use super::reset::token as reset_token;

@@ -2,14 +2,14 @@
 //! times of the last reset mails, kept on the login item (3 in any hour). Completing one
 //! moves the password epoch on (every older session is dead), and clears the lockout.
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
 use super::account::{login, partition, profile};
 use super::attrs::Attrs;
 use super::lockout;
 use super::session::{pointed_session, session, POINTER_PREFIX};
-use super::{build, condition_met, n, s, sdk_error, transaction_error, DynamoStore, Key};
+use super::{build, condition_met, n, s, sdk_error, transaction_error, DynamoStore, Item, Key};
 use crate::domain::token::TokenDigest;
 use crate::domain::Email;
 use crate::store::{PasswordResets, ResetToken, StoreError, StoreResult};
@@ -18,6 +18,25 @@ use crate::store::{PasswordResets, ResetToken, StoreError, StoreResult};
 const RESET_MAIL_SLOTS: [&str; 3] = ["reset_mail_1", "reset_mail_2", "reset_mail_3"];
 /// A transaction holds at most this many items.
 const TRANSACTION_ITEMS: usize = 100;
+
+/// What a reset does to an item beyond its spend-and-replace core.
+enum Tidy {
+    Delete(Key),
+    /// Writes the item back as given (a known device, its count cleared).
+    Put(Item),
+}
+
+impl DynamoStore {
+    fn tidy_item(&self, tidy: &Tidy) -> StoreResult<TransactWriteItem> {
+        match tidy {
+            Tidy::Delete(key) => self.delete(key),
+            Tidy::Put(item) => {
+                let put = Put::builder().table_name(&self.table).set_item(Some(item.clone())).build();
+                Ok(TransactWriteItem::builder().put(build(put)?).build())
+            }
+        }
+    }
+}
 
 pub fn token(digest: &TokenDigest) -> Key {
     Key::new(format!("RESET#{}", digest.as_str()), "RESET")
@@ -119,17 +138,20 @@ impl PasswordResets for DynamoStore {
             TransactWriteItem::builder().update(build(new_epoch)?).build(),
         ];
         // The sessions are deleted to tidy up (they are dead by their epoch already);
-        // those beyond what one transaction holds go after it, best effort.
+        // what does not fit in one transaction goes after it, best effort.
         let mut rest = Vec::new();
-        let lock_keys = locks.iter().map(|item| {
+        for item in &locks {
             let a = Attrs::new(item);
-            Ok(Key::new(a.str("pk")?, a.str("sk")?))
-        });
-        for key in lock_keys.collect::<StoreResult<Vec<_>>>()? {
+            let key = Key::new(a.str("pk")?, a.str("sk")?);
+            // Known devices stay known, their counts cleared like every other.
+            let tidy = match lockout::after_reset(item) {
+                Some(kept) => Tidy::Put(kept),
+                None => Tidy::Delete(key),
+            };
             if items.len() < TRANSACTION_ITEMS {
-                items.push(self.delete(&key)?);
+                items.push(self.tidy_item(&tidy)?);
             } else {
-                rest.push(key);
+                rest.push(tidy);
             }
         }
         for item in &pointers {
@@ -138,7 +160,7 @@ impl PasswordResets for DynamoStore {
                 if items.len() < TRANSACTION_ITEMS {
                     items.push(self.delete(&key)?);
                 } else {
-                    rest.push(key);
+                    rest.push(Tidy::Delete(key));
                 }
             }
         }
@@ -153,10 +175,19 @@ impl PasswordResets for DynamoStore {
                 })
             }
         }
-        for key in rest {
-            let result = self.client.delete_item().table_name(&self.table).set_key(Some(key.item())).send().await;
+        for tidy in rest {
+            let result = match tidy {
+                Tidy::Delete(key) => {
+                    let sent = self.client.delete_item().table_name(&self.table).set_key(Some(key.item())).send().await;
+                    sent.map(|_| ()).map_err(|e| sdk_error("tidy after reset", e))
+                }
+                Tidy::Put(item) => {
+                    let sent = self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await;
+                    sent.map(|_| ()).map_err(|e| sdk_error("tidy after reset", e))
+                }
+            };
             if let Err(e) = result {
-                tracing::warn!(error = %sdk_error("revoke session", e), "a dead session was not deleted");
+                tracing::warn!(error = %e, "a lockout item or dead session was not tidied after a reset");
             }
         }
         Ok(())

@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
 use super::account::{partition, profile};
@@ -58,8 +60,10 @@ pub(super) fn pointed_session(item: &Item) -> StoreResult<(TokenDigest, Key)> {
     Ok((digest, Key::new(a.str("pk")?, a.str("sk")?)))
 }
 
-impl Sessions for DynamoStore {
-    async fn create_session(&self, new: &Session) -> StoreResult<()> {
+impl DynamoStore {
+    /// The transaction items that create `new`: the session, its pointer, and the check
+    /// that the account's password epoch is still the session's.
+    pub(super) fn session_writes(&self, new: &Session) -> StoreResult<Vec<TransactWriteItem>> {
         let mut item = session(&new.digest).item();
         item.insert("type".into(), s("session"));
         describe(&mut item, new);
@@ -80,15 +84,27 @@ impl Sessions for DynamoStore {
             .condition_expression(same_epoch)
             .expression_attribute_values(":epoch", n(new.password_epoch))
             .build();
-        let items = vec![
+        Ok(vec![
             self.put_if_absent(item)?,
             self.put_if_absent(pointer_item)?,
             TransactWriteItem::builder().condition_check(build(check)?).build(),
-        ];
-        self.transact(items).await.map_err(|e| match transaction_error("create session", e) {
-            StoreError::Conflict(_) => StoreError::Conflict("the password changed since the login read it".into()),
-            other => other,
-        })
+        ])
+    }
+}
+
+/// A failed transaction that creates a session: a failed condition is the epoch check's
+/// (the session's keys are new).
+pub(super) fn session_write_error(op: &'static str, err: SdkError<TransactWriteItemsError>) -> StoreError {
+    match transaction_error(op, err) {
+        StoreError::Conflict(_) => StoreError::Conflict("the password changed since the login read it".into()),
+        other => other,
+    }
+}
+
+impl Sessions for DynamoStore {
+    async fn create_session(&self, new: &Session) -> StoreResult<()> {
+        let items = self.session_writes(new)?;
+        self.transact(items).await.map_err(|e| session_write_error("create session", e))
     }
 
     async fn session(&self, account: &AccountId, digest: &TokenDigest) -> StoreResult<Option<(Session, u64)>> {
