@@ -7,7 +7,7 @@ VENV_BIN := $(CURDIR)/.tools/venv/bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 N ?= 10
 
-.PHONY: help dev test fuzz mail events tools build web bench bench-keys clean
+.PHONY: help dev test fuzz load mail events tools build web bench bench-keys clean
 
 help: ## list the targets
 	@echo "make targets:"
@@ -21,6 +21,9 @@ test: ## fmt, clippy, tests against throw-away emulators, template lint (what CI
 
 fuzz: ## hostile HTTP input from openapi.yaml (schemathesis) against the functions; FUZZ_SECONDS a run (default 60)
 	@scripts/fuzz.sh
+
+load: ## simulated customers and desktop programs against a throw-away stack, then data checks (LOAD_SECONDS=60 CUSTOMERS=16 PROGRAMS=16)
+	@scripts/load.sh
 
 mail: ## list the latest N (default 10) mails sent to the local mailbox (MOTO_URL to change it)
 	@scripts/tools.sh --check >/dev/null

@@ -166,13 +166,32 @@ pub enum PublishError {
 /// Puts events on the stack's bus. Cheap to clone; build once per cold start.
 #[derive(Clone)]
 pub struct EventBus {
-    client: aws_sdk_eventbridge::Client,
+    client: std::sync::Arc<BusClient>,
     bus_name: String,
+}
+
+enum BusClient {
+    Built(aws_sdk_eventbridge::Client),
+    /// Built on the first publish: most requests of the functions that publish (a
+    /// validation that is not a first activation) never do, so a cold start does not pay.
+    OnFirstUse(Box<aws_config::SdkConfig>, std::sync::OnceLock<aws_sdk_eventbridge::Client>),
 }
 
 impl EventBus {
     pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
-        EventBus { client, bus_name: bus_name.into() }
+        EventBus { client: std::sync::Arc::new(BusClient::Built(client)), bus_name: bus_name.into() }
+    }
+
+    pub fn on_first_use(sdk: &aws_config::SdkConfig, bus_name: impl Into<String>) -> Self {
+        let client = BusClient::OnFirstUse(Box::new(sdk.clone()), std::sync::OnceLock::new());
+        EventBus { client: std::sync::Arc::new(client), bus_name: bus_name.into() }
+    }
+
+    fn client(&self) -> &aws_sdk_eventbridge::Client {
+        match &*self.client {
+            BusClient::Built(client) => client,
+            BusClient::OnFirstUse(sdk, cell) => cell.get_or_init(|| crate::aws::eventbridge(sdk)),
+        }
     }
 
     pub fn bus_name(&self) -> &str {
@@ -187,7 +206,7 @@ impl EventBus {
             .detail_type(&event.detail_type)
             .detail(&event.detail)
             .build();
-        let out = self.client.put_events().entries(entry).send().await.map_err(|e| match e.code() {
+        let out = self.client().put_events().entries(entry).send().await.map_err(|e| match e.code() {
             Some(code) => PublishError::Unavailable(format!("{code}: {}", e.message().unwrap_or_default())),
             None => PublishError::Unavailable(format!("{e:?}")),
         })?;

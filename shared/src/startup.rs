@@ -55,7 +55,7 @@ impl Base {
             Some(n) => n.clone(),
             None => required_env("EVENT_BUS_NAME"),
         };
-        crate::events::EventBus::new(crate::aws::eventbridge(&self.sdk), name)
+        crate::events::EventBus::on_first_use(&self.sdk, name)
     }
 }
 
