@@ -5,8 +5,10 @@
 #      (this machine, to run them); the hello-world baseline (bench/hello) and the
 #      Argon2id timer (bench/argon2), both outside the workspace, with the workspace's
 #      release profile and target dir; portal-admin (debug) for the fixture
-#   2. throw-away emulators on free ports: DynamoDB Local in memory, moto
-#   3. scripts/bench.py: fixture, cold starts, warm latency, RSS, calls per request
+#   2. throw-away emulators on free ports: DynamoDB Local in memory, moto (SES identity,
+#      event bus, record-payment's dead-letter queue)
+#   3. scripts/bench.py: fixture, cold starts, warm latency, RSS, calls and round trips
+#      per request
 #
 # Settings (environment or make variables):
 #   RUNS=30     cold starts per bootstrap          WARM=200   invocations per route
@@ -25,7 +27,7 @@ WARM="${WARM:-200}"
 COMPARE="${COMPARE:-0}"
 VENV_BIN="$ROOT/.tools/venv/bin"
 PY="$VENV_BIN/python"
-FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial send-pending-mail)
+FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial license-file send-pending-mail record-payment)
 TARGET="$ROOT/target"
 
 say() { printf '[bench] %s\n' "$*"; }
@@ -109,6 +111,17 @@ stack_start_moto "$STATE" "$MOTO_PORT" >/dev/null
 stack_wait_moto "$STATE" >/dev/null
 stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" >/dev/null
 stack_event_bus "$MOTO_PORT" "portal-local-events" >/dev/null
+# record-payment's dead-letter queue (DEAD_LETTER_QUEUE_URL): the URL moto answers.
+DEAD_LETTER_QUEUE_URL="$(AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
+  "$STACK_PY" - "$MOTO_PORT" <<'PY'
+import sys
+import boto3
+sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}")
+print(sqs.create_queue(QueueName="portal-local-events-dead-letters")["QueueUrl"])
+PY
+)"
+export DEAD_LETTER_QUEUE_URL
+say "dead-letter queue: $DEAD_LETTER_QUEUE_URL"
 stack_wait_dynamodb "$STATE" >/dev/null
 
 # ---- measurements -------------------------------------------------------------------

@@ -258,17 +258,24 @@ def warm_up(args):
               ("POST", "/subscriptions/0000000000/upgrade", {}), ("POST", "/serials/0000000000/validate", {}),
               ("POST", "/password-reset", {})]
 
-    def probe(p):
-        method, path, body = p
+    def probe(i_p):
+        i, (method, path, body) = i_p
+        time.sleep(i * 0.1)  # staggered: a flood of connects while `cargo run` hogs both cores gets resets
         req = urllib.request.Request(args.api + path, method=method, data=None if body is None else b"{}",
                                      headers={"content-type": "application/json"})
-        try:
-            urllib.request.urlopen(req, timeout=600).read()
-        except urllib.error.HTTPError:
-            pass
+        for _ in range(5):  # an instance's start runs `cargo run`: slow, and under load
+            try:
+                urllib.request.urlopen(req, timeout=600).read()
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError as e:
+                print(f"[load] warm-up {method} {path}: {e}; again", flush=True)
+                time.sleep(2)
+        sys.exit(f"warm-up: {method} {path} never answered")
 
     with ThreadPoolExecutor(len(probes) * args.concurrency) as pool:
-        list(pool.map(probe, probes * args.concurrency))
+        list(pool.map(probe, enumerate(probes * args.concurrency)))
 
 
 # ---- report ----------------------------------------------------------------------------
@@ -402,7 +409,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--customers", type=int, default=16)
     ap.add_argument("--programs", type=int, default=16)
-    ap.add_argument("--serials", type=int, default=5, help="upgradable serials per account")
+    ap.add_argument("--serials", type=int, default=8, help="upgradable serials per account")
     ap.add_argument("--concurrency", type=int, default=4, help="instances per function (for the warm-up)")
     ap.add_argument("--think", type=float, default=0.1, help="a client waits 0 to THINK s between visits")
     ap.add_argument("--seed", type=int, default=int(time.time()))
@@ -436,7 +443,7 @@ def main():
            f"{args.concurrency} instances per function.", "", *table, "", "| data check | result | |",
            "| --- | --- | --- |"]
     out += [f"| {name} | {'ok' if ok else '**FAILED**'} | {detail} |" for name, ok, detail in checks]
-    for name, lines in problems.items():
+    for name, lines in ((k, v) for k, v in problems.items() if v):
         out += ["", f"{name}: {len(lines)} problem(s)"] + [f"  - {x}" for x in lines[:20]]
     text = "\n".join(out)
     print("\n" + text)

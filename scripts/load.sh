@@ -13,7 +13,7 @@
 #
 # Settings (environment): LOAD_SECONDS (60), CUSTOMERS (16), PROGRAMS (16),
 # LOAD_CONCURRENCY (instances per function under watch, 4), LOAD_SERIALS (upgradable
-# serials per account, 5), LOAD_SEED (random seed, default: the time).
+# serials per account, 8), LOAD_SEED (random seed, default: the time).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +28,7 @@ LOAD_SECONDS="${LOAD_SECONDS:-60}"
 CUSTOMERS="${CUSTOMERS:-16}"
 PROGRAMS="${PROGRAMS:-16}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-4}"
-LOAD_SERIALS="${LOAD_SERIALS:-5}"
+LOAD_SERIALS="${LOAD_SERIALS:-8}"
 LOG_DIR="$ROOT/.local/load-logs"
 
 say() { printf '[load] %s\n' "$*"; }
@@ -89,11 +89,11 @@ sed -e "s#^TABLE_NAME=.*#TABLE_NAME=portal-load#" \
   "$ROOT/scripts/local.env" >"$ENV_FILE"
 
 # Built before the clock starts, so that no request of the run waits for a compile
-# (watch then only runs the binaries; --ignore-changes: no rebuild mid-run).
+# (--ignore-changes: no rebuild mid-run either). One package at a time, as watch's
+# `cargo run --bin <function>` builds it: built together, the packages' features of
+# `shared` would unify into another build, and watch would compile its own anyway.
 say "building portal-admin and the functions (debug; the first time takes a few minutes)..."
-PACKAGES=(-p portal-admin)
-for f in functions/*/; do PACKAGES+=(-p "$(basename "$f")"); done
-cargo build -q "${PACKAGES[@]}"
+for p in portal-admin functions/*/; do cargo build -q -p "$(basename "$p")"; done
 ADMIN="$CARGO_TARGET_DIR/debug/portal-admin"
 
 # shellcheck source=scripts/local.env # (a copy of it, written just above)

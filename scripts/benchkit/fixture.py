@@ -43,6 +43,10 @@ class Fixture:
                                 version, "--users", "2", "--plan", plan, "--activated-on", earlier(300), *extra)
             if system == "NOI":
                 self.validate_serial = serial
+        # The serial billing's payments name (record-payment): a monthly subscription of its own.
+        self.payer_serial = self.admin("subscription", "add", "--email", self.resetter, "--system", "SAE", "--version",
+                                       "8.0", "--users", "1", "--plan", "subscription", "--billing", "monthly",
+                                       "--next-payment-on", later(13), "--activated-on", earlier(100))
         # Upgradable serials, one per upgrade measured.
         self.upgradable = []
         n = args.warm + 1 + args.runs
