@@ -170,7 +170,8 @@ web_e2e() {
       PORTAL_API_URL="http://127.0.0.1:$gateway_port" \
       node "$ROOT/web/node_modules/vite/bin/vite.js" preview "$ROOT/web" &&
     stack_wait "$STATE" web "http://127.0.0.1:$web_port/" 60 &&
-    (cd "$ROOT/web" && WEB_URL="http://127.0.0.1:$web_port" MOTO_URL="http://127.0.0.1:$MOTO_PORT" npm run e2e)
+    (cd "$ROOT/web" && WEB_URL="http://127.0.0.1:$web_port" MOTO_URL="http://127.0.0.1:$MOTO_PORT" \
+      PORTAL_ENV_FILE="$env_file" npm run e2e)
   rc=$?
   set -e
   stack_stop_one "$STATE" web vite

@@ -197,3 +197,29 @@ export function tabbableCount(page, selector) {
     return [...root.querySelectorAll(sel)].filter((el) => el.getClientRects().length > 0).length;
   });
 }
+
+/**
+ * `portal-admin payment record`, run as an operator runs it, with the settings of the
+ * stack under test (PORTAL_ENV_FILE: `make test` passes its copy of scripts/local.env;
+ * by hand, scripts/local.env itself, i.e. `make dev`). Resolves to its stdout.
+ */
+export async function recordPayment(serial, paidThrough, paymentId) {
+  const { execFile } = await import('node:child_process');
+  const { readFile: read } = await import('node:fs/promises');
+  const { dirname: dir, resolve: res } = await import('node:path');
+  const { fileURLToPath: toPath } = await import('node:url');
+  const root = res(dir(toPath(import.meta.url)), '../..');
+  const envFile = process.env.PORTAL_ENV_FILE || `${root}/scripts/local.env`;
+  const settings = {};
+  for (const line of (await read(envFile, 'utf8')).split('\n')) {
+    const m = line.match(/^([A-Z0-9_]+)=(.*)$/);
+    if (m) settings[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  const args = ['run', '-q', '-p', 'portal-admin', '--', 'payment', 'record', '--serial', serial];
+  args.push('--paid-through', paidThrough, '--payment-id', paymentId);
+  return new Promise((ok, fail) => {
+    execFile('cargo', args, { cwd: root, env: { ...process.env, ...settings } }, (error, stdout, stderr) =>
+      error ? fail(new Error(`portal-admin payment record: ${stderr || error.message}`)) : ok(stdout),
+    );
+  });
+}

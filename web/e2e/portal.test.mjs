@@ -21,6 +21,7 @@ import {
   login,
   mailTo,
   newPage,
+  recordPayment,
   resetLinkFrom,
   screenshot,
   sentMail,
@@ -637,6 +638,25 @@ e2e('logout ends the session; a dead token sends back to the login with a senten
   await p.getByRole('heading', { level: 1, name: 'Iniciar sesión' }).waitFor();
   await assertCleanPage(p);
   await screenshot(p, '6-sesion-expirada');
+});
+
+e2e('a payment billing records turns the expired row active again, with its upgrade', async () => {
+  const p = await freshPage();
+  await login(p);
+  let banco = (await tableRows(p)).find((r) => r.Sistema === 'Aspel BANCO');
+  assert.equal(banco?.Estado, 'Vencida');
+  const paidThrough = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
+  const out = await recordPayment(banco.serial, paidThrough, `E2E-${banco.serial}-${Date.now()}`);
+  assert.match(out, new RegExp(`applied to ${banco.serial}: next payment on ${paidThrough}`));
+  // What the customer sees on the next visit.
+  await p.goto(`${WEB_URL}/mis-servicios`);
+  await waitForServices(p);
+  banco = (await tableRows(p)).find((r) => r.Sistema === 'Aspel BANCO');
+  assert.equal(banco.Estado, 'Activa');
+  const [y, m, d] = paidThrough.split('-');
+  assert.equal(banco['Próximo pago'], `${d}/${m}/${y}`);
+  assert.deepEqual(banco.actions, ['Actualizar a 6.0', LICENSE_BUTTON], 'its upgrade is offered again');
+  await assertCleanPage(p);
 });
 
 e2e('five wrong passwords lock the account here; the page says for how long', async () => {
