@@ -20,9 +20,9 @@ pub struct Base {
     /// The Secrets Manager secret of the signing keys, given in advance (tests);
     /// otherwise `SIGNING_KEYS_SECRET`, read by the functions that sign, and only by them.
     pub signing_keys_secret: Option<String>,
-    /// The event bus's name, given in advance (tests); otherwise `EVENT_BUS_NAME`, read by
-    /// the functions that publish events, and only by them.
-    pub event_bus: Option<String>,
+    /// The event bus, given in advance (tests); otherwise `EVENT_BUS_NAME`, read by the
+    /// functions that publish events, and only by them.
+    pub event_bus: Option<crate::events::EventBus>,
 }
 
 impl Base {
@@ -51,11 +51,10 @@ impl Base {
 impl Base {
     /// The stack's event bus, for the functions that publish events.
     pub fn events(&self) -> crate::events::EventBus {
-        let name = match &self.event_bus {
-            Some(n) => n.clone(),
-            None => required_env("EVENT_BUS_NAME"),
-        };
-        crate::events::EventBus::on_first_use(&self.sdk, name)
+        match &self.event_bus {
+            Some(given) => given.clone(),
+            None => crate::events::EventBus::on_first_use(&self.sdk, required_env("EVENT_BUS_NAME")),
+        }
     }
 }
 

@@ -183,9 +183,7 @@ async fn a_payment_made_while_the_bus_is_down_publishes_its_event_once_the_bus_i
     let env = TestEnv::new().await;
     let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
     let sub = env.add_serial(&ana, "SAE", "8.0", Plan::Subscription, Some(3)).await;
-    // Nothing listens on this port: every PutEvents fails.
-    let conf = aws_sdk_eventbridge::config::Builder::from(&env.sdk).endpoint_url("http://127.0.0.1:9").build();
-    let down = EventBus::new(aws_sdk_eventbridge::Client::from_conf(conf), &env.bus.name);
+    let down = env.bus.down();
     let paid_through = env.days_from_today(33);
     let event = payment_event(&format!("P-{}", env.tag), sub.serial.as_str(), paid_through);
     assert!(matches!(app_with_bus(&env, down).handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));

@@ -223,3 +223,28 @@ async fn the_mail_survives_an_ses_outage_and_is_sent_once_by_the_retry() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].body.contains(&new_serial));
 }
+
+#[tokio::test]
+async fn the_upgrade_event_survives_a_bus_outage_and_is_published_once_by_the_retry() {
+    let env = TestEnv::new().await;
+    env.add_products().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let w = World { function: App::build(env.base_with_bus_down()), token: env.session_for(&ana).await, env, ana };
+    let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let (status, body) = w.upgrade("upgrade", old.serial.as_str()).await;
+    assert_eq!(status, 201, "the upgrade does not wait for the bus: {body}");
+    assert_eq!(w.env.mails_to(&w.ana.email).len(), 1, "the mail went out all the same");
+    assert!(w.env.bus.published().await.is_empty());
+    let kept = w.env.pending_events(Utc::now() + Duration::hours(1), 10).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].detail_type, "SerialUpgraded");
+
+    // The bus is back: the scheduled retry publishes it, once.
+    let later = Utc::now() + Duration::minutes(3);
+    assert_eq!(send_pending(&w.env.store, &w.env.bus.bus, later).await.unwrap().sent, 1);
+    assert_eq!(send_pending(&w.env.store, &w.env.bus.bus, later + Duration::minutes(5)).await.unwrap().sent, 0);
+    let published = w.env.bus.published_of("SerialUpgraded").await;
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["detail"]["old_serial"], old.serial.as_str());
+    assert_eq!(published[0]["detail"]["new_serial"], body["subscription"]["serial"]);
+}

@@ -163,3 +163,21 @@ async fn concurrent_first_activations_set_one_date() {
     }
     assert_eq!(env.bus.published_of("SerialActivated").await.len(), 1, "one activation, one event");
 }
+
+#[tokio::test]
+async fn a_first_activation_while_the_bus_is_down_is_answered_and_its_event_published_later_once() {
+    let (env, _, ana) = world().await;
+    let app = App::build(env.base_with_bus_down());
+    let sub = never_activated(&env, &ana).await;
+    let (status, body) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["activated_on"], env.today().to_string());
+    assert!(env.bus.published().await.is_empty());
+
+    let later = chrono::Utc::now() + chrono::Duration::minutes(3);
+    let report = shared::outbox::send_pending(&env.store, &env.bus.bus, later).await.unwrap();
+    assert_eq!(report.sent, 1);
+    let activated = env.bus.published_of("SerialActivated").await;
+    assert_eq!(activated.len(), 1);
+    assert_eq!(activated[0]["detail"]["serial"], sub.serial.as_str());
+}

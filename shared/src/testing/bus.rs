@@ -56,6 +56,7 @@ mod tests {
 pub struct TestBus {
     pub name: String,
     pub bus: EventBus,
+    sdk: aws_config::SdkConfig,
     pub sqs: aws_sdk_sqs::Client,
     /// Receives every event `source: serial-portal` on the bus.
     pub published_queue: String,
@@ -116,7 +117,13 @@ impl TestBus {
             .await
             .expect("the rule's target");
         let bus = EventBus::new(events, &name);
-        TestBus { name, bus, sqs, published_queue, dead_letter_queue }
+        TestBus { name, bus, sdk: sdk.clone(), sqs, published_queue, dead_letter_queue }
+    }
+
+    /// This bus as it is when EventBridge is down: nothing listens where its client calls.
+    pub fn down(&self) -> EventBus {
+        let conf = aws_sdk_eventbridge::config::Builder::from(&self.sdk).endpoint_url("http://127.0.0.1:9").build();
+        EventBus::new(aws_sdk_eventbridge::Client::from_conf(conf), &self.name)
     }
 
     /// Every event published so far (EventBridge envelopes), left on the queue; each one's

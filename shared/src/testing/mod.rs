@@ -112,7 +112,7 @@ impl TestEnv {
             store: self.store.clone(),
             mail: Some((self.mail_settings.clone(), self.mailer.clone())),
             signing_keys_secret: Some(self.signing_keys_secret.clone()),
-            event_bus: Some(self.bus.name.clone()),
+            event_bus: Some(self.bus.bus.clone()),
         }
     }
 
@@ -128,6 +128,11 @@ impl TestEnv {
             base.mail = Some((self.mail_settings.clone(), mailer));
         }
         base
+    }
+
+    /// [`TestEnv::base`] with the event bus down: every PutEvents fails to connect.
+    pub fn base_with_bus_down(&self) -> Base {
+        Base { event_bus: Some(self.bus.down()), ..self.base() }
     }
 
     /// This test's table reached through `proxy`, with the functions' SDK settings.
