@@ -409,7 +409,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--customers", type=int, default=16)
     ap.add_argument("--programs", type=int, default=16)
-    ap.add_argument("--serials", type=int, default=8, help="upgradable serials per account")
+    ap.add_argument("--serials", type=int, default=12, help="upgradable serials per account")
     ap.add_argument("--concurrency", type=int, default=4, help="instances per function (for the warm-up)")
     ap.add_argument("--think", type=float, default=0.1, help="a client waits 0 to THINK s between visits")
     ap.add_argument("--seed", type=int, default=int(time.time()))

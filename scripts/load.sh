@@ -13,7 +13,7 @@
 #
 # Settings (environment): LOAD_SECONDS (60), CUSTOMERS (16), PROGRAMS (16),
 # LOAD_CONCURRENCY (instances per function under watch, 4), LOAD_SERIALS (upgradable
-# serials per account, 8), LOAD_SEED (random seed, default: the time).
+# serials per account, 12), LOAD_SEED (random seed, default: the time).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +28,7 @@ LOAD_SECONDS="${LOAD_SECONDS:-60}"
 CUSTOMERS="${CUSTOMERS:-16}"
 PROGRAMS="${PROGRAMS:-16}"
 LOAD_CONCURRENCY="${LOAD_CONCURRENCY:-4}"
-LOAD_SERIALS="${LOAD_SERIALS:-8}"
+LOAD_SERIALS="${LOAD_SERIALS:-12}"
 LOG_DIR="$ROOT/.local/load-logs"
 
 say() { printf '[load] %s\n' "$*"; }

@@ -82,7 +82,15 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     let before = env.calls.now();
     let (status, again) = validate(&app, "validate", sub.serial.as_str(), COMPANY).await;
     assert_eq!(status, 200);
-    assert_eq!(again, body);
+    // The same facts; only the signing instant (and so the signature) may differ.
+    let facts = |v: &Value| {
+        let mut v = v.clone();
+        for moving in ["issued_at", "license"] {
+            v.as_object_mut().unwrap().remove(moving);
+        }
+        v
+    };
+    assert_eq!(facts(&again), facts(&body));
     let later = env.calls.since(before);
     assert_eq!((later.calls, later.round_trips), (1, 1), "a validation waits on the store once: {later:?}");
 
