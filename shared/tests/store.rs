@@ -173,6 +173,14 @@ fn mail_for(upgrade: &Upgrade, to: &Email, created_at: DateTime<Utc>) -> Pending
     PendingMail::new(upgrade.new.serial.to_string(), mail, whole_micros(created_at))
 }
 
+/// Commits `up` as the upgrade function does: with the owner's company, the terms, the
+/// mail to `to` and the event.
+async fn commit(store: &DynamoStore, up: &Upgrade, to: &Email) -> Result<(), UpgradeCommitError> {
+    store
+        .commit_upgrade(up, COMPANY, &terms_record(Utc::now()), &mail_for(up, to, Utc::now()), &upgrade_event(up))
+        .await
+}
+
 /// The `SerialUpgraded` event an upgrade commits with.
 fn upgrade_event(upgrade: &Upgrade) -> PendingEvent {
     PendingEvent::new(&PortalEvent::upgraded(&upgrade.previous, &upgrade.new, "2022-10", Utc::now()), Utc::now())
@@ -923,16 +931,7 @@ async fn a_second_upgrade_of_the_same_serial_is_already_upgraded_and_writes_noth
     let old = sae7(&ana.id, env.days_from_today(13));
     env.store.add_subscription(&old).await.unwrap();
     let first = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store
-        .commit_upgrade(
-            &first,
-            COMPANY,
-            &terms_record(Utc::now()),
-            &mail_for(&first, &email, Utc::now()),
-            &upgrade_event(&first),
-        )
-        .await
-        .unwrap();
+    commit(&env.store, &first, &email).await.unwrap();
 
     // Decided on the same, not yet superseded, copy of the old serial: a concurrent request.
     let second = upgrade_of(&env, &old, Serial::generate().unwrap());
@@ -944,16 +943,7 @@ async fn a_second_upgrade_of_the_same_serial_is_already_upgraded_and_writes_noth
         .await;
     assert_eq!(env.calls.since(before).calls, 1);
     assert!(matches!(result, Err(UpgradeCommitError::AlreadyUpgraded)), "{result:?}");
-    let again = env
-        .store
-        .commit_upgrade(
-            &first,
-            COMPANY,
-            &terms_record(Utc::now()),
-            &mail_for(&first, &email, Utc::now()),
-            &upgrade_event(&first),
-        )
-        .await;
+    let again = commit(&env.store, &first, &email).await;
     assert!(matches!(again, Err(UpgradeCommitError::AlreadyUpgraded)), "the same upgrade twice: {again:?}");
 
     let lost = &second.new.serial;
@@ -995,16 +985,7 @@ async fn an_upgrade_to_a_taken_serial_number_is_serial_taken_and_writes_nothing(
 
     // Drawing another number then works: nothing was left behind.
     let retry = upgrade_of(&env, &old, Serial::generate().unwrap());
-    env.store
-        .commit_upgrade(
-            &retry,
-            COMPANY,
-            &terms_record(Utc::now()),
-            &mail_for(&retry, &email, Utc::now()),
-            &upgrade_event(&retry),
-        )
-        .await
-        .unwrap();
+    commit(&env.store, &retry, &email).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1019,15 +1000,7 @@ async fn concurrent_upgrades_of_one_serial_commit_exactly_one() {
         let (store, email) = (env.store.clone(), email.clone());
         let up = upgrade_of(&env, &old, Serial::generate().unwrap());
         tasks.spawn(async move {
-            let result = store
-                .commit_upgrade(
-                    &up,
-                    COMPANY,
-                    &terms_record(Utc::now()),
-                    &mail_for(&up, &email, Utc::now()),
-                    &upgrade_event(&up),
-                )
-                .await;
+            let result = commit(&store, &up, &email).await;
             (up.new.serial, result)
         });
     }
