@@ -415,6 +415,8 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--report", help="also write the report (markdown) here")
     args = ap.parse_args()
+    if args.customers < 2:
+        ap.error("--customers: at least 2 (a wrong company is another account's)")
     args.password = "carga-" + secrets.token_hex(10)  # known to this run only; zxcvbn-strong
 
     t0 = time.monotonic()
@@ -456,4 +458,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C: load.sh stops the stack; no traceback
+        print("\n[load] interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -27,6 +27,9 @@ def _compact(doc) -> bytes:
 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog (socketserver's default is 5): with a few dozen clients at once
+    # (make load) a short queue overflows and the kernel resets connections.
+    request_queue_size = 128
 
     def __init__(self, address, routes: list[Route], settings: Settings):
         host = address[0]
