@@ -19,6 +19,9 @@ MEMORY = {"login": 1024, "recover-password": 1024, "list-subscriptions": 256, "u
 # scripts/bench.sh, which passes the URL moto answers).
 DEAD_LETTER_QUEUE = "portal-local-events-dead-letters"
 
+# Held on every DynamoDB answer while the round trips are counted (a second warm run per route).
+ROUND_TRIP_LATENCY_MS = 5
+
 PASSWORD = "Bench-password-2026"
 COMPANY = "Comercial Bench SA de CV"
 

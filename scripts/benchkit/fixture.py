@@ -47,9 +47,10 @@ class Fixture:
         self.payer_serial = self.admin("subscription", "add", "--email", self.resetter, "--system", "SAE", "--version",
                                        "8.0", "--users", "1", "--plan", "subscription", "--billing", "monthly",
                                        "--next-payment-on", later(13), "--activated-on", earlier(100))
-        # Upgradable serials, one per upgrade measured.
+        # Upgradable serials, one per upgrade measured (the cold starts' first real requests;
+        # the warm run and its warm-up, twice: timed, then counting round trips).
         self.upgradable = []
-        n = args.warm + 1 + args.runs
+        n = 2 * (args.warm + 1) + args.runs
         jobs = [None] * n
 
         def add(i):

@@ -17,6 +17,9 @@ class Bench:
         self.args = args
         self.ddb = TimingProxy(args.dynamodb)
         self.ses = TimingProxy(args.moto)
+        # EventBridge and SQS (the outbox's events, the dead-letter queue): timed too, so
+        # that waiting on them is not counted as the function's own time.
+        self.events = TimingProxy(args.moto)
         self.logdir = Path(args.state)
         self.logdir.mkdir(parents=True, exist_ok=True)
 
@@ -40,10 +43,8 @@ class Bench:
             "AWS_ENDPOINT_URL_SESV2": self.ses.url,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.args.moto,
             "SIGNING_KEYS_SECRET": f"{self.args.table}/signing-keys",
-            # Events go to moto directly (not through the counting proxies: they are not
-            # store calls).
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.args.moto,
-            "AWS_ENDPOINT_URL_SQS": self.args.moto,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.events.url,
+            "AWS_ENDPOINT_URL_SQS": self.events.url,
             "EVENT_BUS_NAME": "portal-local-events",
             # The URL moto gave scripts/bench.sh when it created the queue.
             "DEAD_LETTER_QUEUE_URL": os.environ.get("DEAD_LETTER_QUEUE_URL")
@@ -133,7 +134,8 @@ class Bench:
                 gc.disable()
                 for _ in range(n):
                     sent, at, _ = self.invoke(api, make_event(), expect)
-                    rows.append(exchanges(sent, at, self.ddb.between(sent, at), self.ses.between(sent, at)))
+                    rows.append(exchanges(sent, at, self.ddb.between(sent, at), self.ses.between(sent, at),
+                                          self.events.between(sent, at)))
                 gc.enable()
                 if after is not None:
                     after(api)
@@ -156,21 +158,23 @@ def round_trips(spans):
     return [tuple(g) for g in groups]
 
 
-def exchanges(sent, at, ddb, ses):
+def exchanges(sent, at, ddb, ses, events=()):
     """One invocation, from the proxies' records (start, end, operation):
       ms          latency (event handed out -> answer received)
       ddb, ses    number of DynamoDB / SES requests
+      events      number of EventBridge and SQS requests
       trips       DynamoDB round trips: the sequential waits, overlapping requests counted once
       before_ses  of them, the ones over before the first SES request started (None: no SES)
-      waited      ms during which at least one DynamoDB or SES request was out
+      waited      ms during which at least one DynamoDB, SES, EventBridge or SQS request was out
       ops         the DynamoDB operations, in order of start"""
     trips = round_trips([(s, e) for s, e, _ in ddb])
     first_ses = min((s for s, _, _ in ses), default=None)
-    waited = sum(e - s for s, e in round_trips([(s, e) for s, e, _ in ddb + ses]))
+    waited = sum(e - s for s, e in round_trips([(s, e) for s, e, _ in [*ddb, *ses, *events]]))
     return {
         "ms": (at - sent) / NS,
         "ddb": len(ddb),
         "ses": len(ses),
+        "events": len(events),
         "trips": len(trips),
         "before_ses": None if first_ses is None else sum(1 for _, e in trips if e < first_ses),
         "waited": waited / NS,

@@ -10,11 +10,13 @@ from .http_wire import headers_of, read_body, read_head
 
 class TimingProxy:
     """An HTTP/1.1 proxy (keep-alive kept on both sides) that records every exchange:
-    (ns the request was read, ns the answer was passed on, operation)."""
+    (ns the request was read, ns the answer was passed on, operation). `delay_s`, when
+    set, holds every answer that long before passing it on (a network's latency)."""
 
     def __init__(self, upstream_url):
         host, port = upstream_url.removeprefix("http://").rstrip("/").split(":")
         self.upstream = (host, int(port))
+        self.delay_s = 0.0
         self.records = []
         self.lock = threading.Lock()
         self.sock = socket.socket()
@@ -61,8 +63,13 @@ class TimingProxy:
                 status = int(rhead[0].split()[1])
                 no_body = status in (204, 304) or 100 <= status < 200
                 rraw, _ = (b"", b"") if no_body else read_body(urf, rh, until_close=True)
-                client.sendall(b"".join(rhead) + b"\r\n" + rraw)
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                # The end: the answer handed over (the function cannot have it sooner; noted
+                # before the send, so that a request the function sends on reading it, to this
+                # proxy or another, never seems to start first).
                 record[1] = now_ns()
+                client.sendall(b"".join(rhead) + b"\r\n" + rraw)
                 if rh.get("connection", "").lower() == "close" or h.get("connection", "").lower() == "close":
                     return
         except OSError:
