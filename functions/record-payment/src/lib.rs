@@ -40,9 +40,10 @@ impl DeadLetters {
     }
 
     async fn send(&self, event: &Value, rejection: &PaymentRejection) -> Result<(), StoreError> {
-        let text =
-            |v: &str| aws_sdk_sqs::types::MessageAttributeValue::builder().data_type("String").string_value(v).build();
-        let attr = |v: &str| text(v).map_err(|e| StoreError::Other(e.to_string()));
+        let attr = |v: &str| {
+            let value = aws_sdk_sqs::types::MessageAttributeValue::builder().data_type("String").string_value(v);
+            value.build().map_err(|e| StoreError::Other(e.to_string()))
+        };
         self.sqs
             .send_message()
             .queue_url(&self.queue_url)

@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use shared::events::{EventBus, PendingEvent};
 use shared::mail::Mailer;
-use shared::outbox::PendingMail;
-use shared::outbox::{send_pending, RunReport};
+use shared::outbox::{send_pending, PendingMail, RunReport};
 use shared::startup::Base;
 use shared::store::{DynamoStore, Outbox, StoreError};
 
