@@ -1,5 +1,6 @@
 //! Counts the DynamoDB calls a test's store makes, and how many of them the caller waited
-//! for in sequence (round trips): an SDK interceptor, installed on the test's client only.
+//! for in sequence (round trips): an SDK interceptor, installed on the test's client only,
+//! over an HTTP client that makes every call wait at least once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,6 +10,11 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -46,6 +52,40 @@ impl CallCounter {
 
     pub fn now(&self) -> Cost {
         Cost { calls: self.calls(), round_trips: self.round_trips() }
+    }
+
+    /// `inner`, with every call yielding once before it is sent. Calls that go out together
+    /// (`join!`) are then in flight together whatever the machine's load: without it, a
+    /// thread descheduled between sending a request and polling for its answer can find the
+    /// answer already there, finish that call in one poll, and start the next one alone.
+    pub fn http_client(inner: SharedHttpClient) -> SharedHttpClient {
+        SharedHttpClient::new(YieldFirst(inner))
+    }
+}
+
+#[derive(Debug)]
+struct YieldFirst(SharedHttpClient);
+
+impl HttpClient for YieldFirst {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(YieldFirstConnector(self.0.http_connector(settings, components)))
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct YieldFirstConnector(SharedHttpConnector);
+
+impl HttpConnector for YieldFirstConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            tokio::task::yield_now().await;
+            inner.call(request).await
+        })
     }
 }
 

@@ -76,7 +76,8 @@ impl TestEnv {
         let def = TableDefinition::from_embedded_template().expect("template.yaml declares the table");
         def.create(&crate::aws::dynamodb(&sdk), &table).await.expect("create the test table in DynamoDB Local");
         let calls = CallCounter::default();
-        let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(calls.clone()).build();
+        let http = CallCounter::http_client(sdk.http_client().expect("the SDK settings carry an HTTP client"));
+        let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).http_client(http).interceptor(calls.clone()).build();
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), &table);
         let mail_settings = MailSettings {
             mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| "no-reply@portal.example".into()),
