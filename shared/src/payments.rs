@@ -39,10 +39,13 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Applied, PaymentError> {
     for attempt in 0..ATTEMPTS {
-        if let Some(before) = store.payment(&payment.payment_id).await? {
+        // Whether it was applied and the serial it names: one round trip.
+        let (before, named) = tokio::join!(store.payment(&payment.payment_id), store.serial_by_number(&payment.serial));
+        if let Some(before) = before? {
             return Ok(Applied::Before(before));
         }
-        let target = in_force(store, payment).await?;
+        let named = named?.ok_or_else(|| PaymentRejection::UnknownSerial(payment.serial.clone()))?;
+        let target = in_force(store, payment, named).await?;
         let next_payment_on = payment.next_payment_for(&target)?;
         let record = PaymentRecord {
             payment_id: payment.payment_id.clone(),
@@ -79,11 +82,12 @@ pub async fn apply(
 }
 
 /// The serial the payment applies to: the one it names, or the last of its upgrades.
-async fn in_force(store: &impl Payments, payment: &PaymentRecorded) -> Result<Subscription, PaymentError> {
-    let mut current = store
-        .serial_by_number(&payment.serial)
-        .await?
-        .ok_or_else(|| PaymentRejection::UnknownSerial(payment.serial.clone()))?;
+async fn in_force(
+    store: &impl Payments,
+    payment: &PaymentRecorded,
+    named: Subscription,
+) -> Result<Subscription, PaymentError> {
+    let mut current = named;
     for _ in 0..MAX_HOPS {
         let Some(next) = current.superseded_by.clone() else { return Ok(current) };
         current = store.serial_by_number(&next).await?.ok_or_else(|| StoreError::Corrupt {

@@ -200,3 +200,23 @@ async fn a_payment_made_while_the_bus_is_down_publishes_its_event_once_the_bus_i
     assert_eq!(published.len(), 1, "{published:?}");
     assert_eq!(published[0]["detail"]["payment_id"], format!("P-{}", env.tag));
 }
+
+#[tokio::test]
+async fn a_payment_waits_on_the_store_three_times_and_a_redelivery_once() {
+    let env = TestEnv::new().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let sub = env.add_serial(&ana, "SAE", "8.0", Plan::Subscription, Some(3)).await;
+    let event = payment_event(&format!("P-rt-{}", env.tag), sub.serial.as_str(), env.days_from_today(33));
+    let app = app(&env);
+
+    // The payment's record and the serial read together, the one transaction, the
+    // event's clear after EventBridge took it.
+    let before = env.calls.now();
+    assert!(matches!(app.handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
+    let cost = env.calls.since(before);
+    assert_eq!((cost.calls, cost.round_trips), (4, 3), "reads together, transaction, clear");
+
+    let before = env.calls.now();
+    assert!(matches!(app.handle(&event, Utc::now()).await.unwrap(), Outcome::AlreadyApplied { .. }));
+    assert_eq!(env.calls.since(before).round_trips, 1, "a redelivery is answered by the first reads");
+}
