@@ -5,7 +5,8 @@
 use std::env;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+
+use crate::zone::Zone;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -19,7 +20,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub table_name: String,
-    pub time_zone: Tz,
+    pub time_zone: Zone,
     pub session_ttl_hours: u32,
     /// A session unused this long is dead.
     pub session_idle_minutes: u32,
@@ -76,11 +77,10 @@ impl Settings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table_name = required(&get, "TABLE_NAME")?;
         let time_zone = match get("TIME_ZONE").filter(|s| !s.trim().is_empty()) {
-            None => chrono_tz::America::Mexico_City,
-            Some(tz) => tz.trim().parse::<Tz>().map_err(|_| ConfigError::Invalid {
-                name: "TIME_ZONE",
-                reason: format!("{tz:?} is not an IANA time zone such as America/Mexico_City"),
-            })?,
+            None => Zone::mexico_city(),
+            Some(tz) => {
+                Zone::named(&tz).map_err(|e| ConfigError::Invalid { name: "TIME_ZONE", reason: e.to_string() })?
+            }
         };
         // OWASP ASVS 3.3: a session lives at most 12 hours, and dies after a while unused.
         let session_ttl_hours = number(&get, "SESSION_TTL_HOURS", 12, 1..=12, "hours")?;
@@ -101,7 +101,7 @@ impl Settings {
 
     /// Today in the vendor's time zone: statuses and activation dates use it.
     pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&self.time_zone).date_naive()
+        self.time_zone.date_of(now)
     }
 }
 
@@ -177,7 +177,7 @@ mod tests {
             let err = Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), (name, bad)])).unwrap_err();
             assert!(matches!(err, ConfigError::Invalid { name: n, .. } if n == name), "{name}={bad}: {err}");
         }
-        assert_eq!(s.time_zone, chrono_tz::America::Mexico_City);
+        assert_eq!(s.time_zone, Zone::mexico_city());
         assert_eq!(Settings::from_lookup(lookup(&[])).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
         assert_eq!(
             Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TIME_ZONE", "Mars/Base")])).unwrap_err().to_string(),

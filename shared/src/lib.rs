@@ -16,6 +16,7 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod view;
+pub mod zone;
 
 #[cfg(feature = "testing")]
 pub mod testing;

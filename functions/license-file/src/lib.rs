@@ -7,7 +7,7 @@
 //! Only for the caller's own serials that may run (`active`, `superseded`): 404 for any
 //! other serial (never 403), 409 for an expired or inactive one.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
@@ -18,6 +18,7 @@ use shared::http::{json, ApiError, Call, Function, Input, JsonBody, Reply, Route
 use shared::license::{KeySource, KeySourceError, LicenseClaims};
 use shared::startup::Base;
 use shared::store::{Accounts, DynamoStore, Sessions, SubscriptionReader};
+use shared::zone::Zone;
 
 /// The installation code, in characters once trimmed.
 pub const MAX_INSTALLATION_CHARS: usize = 128;
@@ -77,8 +78,8 @@ pub fn installation(body: &JsonBody) -> Result<String, ApiError> {
 /// The last day a license stands, in `zone`: the day of its last second before `exp`. A
 /// license of a serial whose next validation is 10 December stands until the end of that
 /// day (`exp` is the next midnight), so its file says 10 December.
-pub fn last_day<Z: TimeZone>(exp: i64, zone: &Z) -> Option<NaiveDate> {
-    DateTime::<Utc>::from_timestamp(exp - 1, 0).map(|t| t.with_timezone(zone).date_naive())
+pub fn last_day(exp: i64, zone: &Zone) -> Option<NaiveDate> {
+    DateTime::<Utc>::from_timestamp(exp - 1, 0).map(|t| zone.date_of(t))
 }
 
 impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
@@ -116,11 +117,11 @@ impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
             SerialStatus::Inactive => return Err(ApiError::NotActive),
         }
         let ring = ring.map_err(key_error)?;
-        let zone = self.settings.time_zone;
+        let zone = &self.settings.time_zone;
         let claims = LicenseClaims::of(&sub, status, &account.company, None, Some(code), now, zone);
         let license = ring.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
         let expires_on =
-            last_day(claims.exp, &zone).ok_or_else(|| ApiError::Internal(format!("exp {} is no date", claims.exp)))?;
+            last_day(claims.exp, zone).ok_or_else(|| ApiError::Internal(format!("exp {} is no date", claims.exp)))?;
         tracing::info!(serial = %sub.serial, %expires_on, "license file issued");
         json(StatusCode::CREATED, &LicenseFile { file_name: format!("{}.lic", sub.serial), license, expires_on })
     }
@@ -158,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_file_stands_until_the_last_day_before_its_exp() {
-        let tz = chrono_tz::America::Mexico_City;
+        let tz = Zone::mexico_city();
         // The end of 10 December in Mexico City (UTC-6).
         let end_of_day: DateTime<Utc> = "2026-12-11T06:00:00Z".parse().unwrap();
         assert_eq!(last_day(end_of_day.timestamp(), &tz), Some("2026-12-10".parse().unwrap()));

@@ -113,8 +113,15 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
                 sub = self.reread(&sub).await?;
             }
         }
-        let claims =
-            LicenseClaims::of(&sub, status, &registered, nonce.map(str::to_string), None, now, self.settings.time_zone);
+        let claims = LicenseClaims::of(
+            &sub,
+            status,
+            &registered,
+            nonce.map(str::to_string),
+            None,
+            now,
+            &self.settings.time_zone,
+        );
         let license = ring.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
         json(
             StatusCode::OK,

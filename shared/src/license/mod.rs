@@ -6,8 +6,8 @@
 mod keys;
 mod source;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
+use crate::zone::Zone;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{Plan, SerialStatus, Subscription};
@@ -50,7 +50,7 @@ impl LicenseClaims {
         nonce: Option<String>,
         installation: Option<String>,
         now: DateTime<Utc>,
-        zone: Tz,
+        zone: &Zone,
     ) -> Self {
         LicenseClaims {
             iss: ISSUER,
@@ -74,11 +74,11 @@ impl LicenseClaims {
 /// (its next payment, or its last day of use once superseded), never more than
 /// [`MAX_VALIDITY_DAYS`] away; a license's answer stands those 30 days. An answer that
 /// says stop (expired, inactive) stands a day, so a renewal is seen the next day.
-pub fn expiry(sub: &Subscription, status: SerialStatus, now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+pub fn expiry(sub: &Subscription, status: SerialStatus, now: DateTime<Utc>, zone: &Zone) -> DateTime<Utc> {
     let cap = now + Duration::days(MAX_VALIDITY_DAYS);
     let end_of = |day: NaiveDate| -> DateTime<Utc> {
         let next = day.succ_opt().unwrap_or(day).and_hms_opt(0, 0, 0).unwrap_or_default();
-        zone.from_local_datetime(&next).earliest().map_or(cap, |t| t.with_timezone(&Utc))
+        zone.earliest(next).unwrap_or(cap)
     };
     let until = match (status, sub.plan) {
         (SerialStatus::Expired | SerialStatus::Inactive, _) => return now + Duration::days(1),
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn an_answer_stands_until_the_next_validation_day_at_most_thirty_days() {
-        let tz = chrono_tz::America::Mexico_City;
+        let tz = &Zone::mexico_city();
         let now: DateTime<Utc> = "2026-12-01T18:00:00Z".parse().unwrap();
         let s = sub(Plan::Subscription, Some("2026-12-10"), None);
         // The end of 10 December in Mexico City (UTC-6) is 11 December 06:00 UTC.
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn claims_hold_the_answers_facts() {
-        let tz = chrono_tz::America::Mexico_City;
+        let tz = &Zone::mexico_city();
         let now: DateTime<Utc> = "2026-12-01T18:00:00Z".parse().unwrap();
         let s = sub(Plan::Subscription, Some("2026-12-10"), None);
         let c = LicenseClaims::of(&s, SerialStatus::Active, "Comercial Ruiz", Some("n-1".into()), None, now, tz);

@@ -90,7 +90,7 @@ impl TestEnv {
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
         let settings = Settings {
             table_name: table,
-            time_zone: chrono_tz::America::Mexico_City,
+            time_zone: crate::zone::Zone::mexico_city(),
             session_ttl_hours: 12,
             session_idle_minutes: 30,
             origin_verify_secret: None,
