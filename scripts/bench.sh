@@ -128,10 +128,31 @@ stack_wait_dynamodb "$STATE" >/dev/null
 "$TARGET/release/argon2-time" 30 >"$STATE/argon2.json"
 common=(--dynamodb "http://127.0.0.1:$DYNAMODB_PORT" --moto "http://127.0.0.1:$MOTO_PORT" --runs "$RUNS"
   --state "$STATE/logs" --portal-admin "$TARGET/debug/portal-admin")
-"$PY" "$ROOT/scripts/bench.py" report "${common[@]}" --warm "$WARM" \
-  --x86-dir "$TARGET/release" --arm64-dir "$TARGET/lambda" \
+X86_DIR="$TARGET/release"
+OUT="$ROOT/BENCHMARKS.md"
+if [[ -n "${BENCH_PERF:-}" ]]; then
+  # A profile of one function's warm run: that bootstrap built unstripped (the release
+  # profile otherwise), the others as released; the report goes to the state dir, not
+  # BENCHMARKS.md, since one bootstrap is not the released one.
+  say "profiling $BENCH_PERF: release profile, unstripped (target/profiling)"
+  CARGO_PROFILE_PROFILING_INHERITS=release CARGO_PROFILE_PROFILING_STRIP=false \
+    CARGO_PROFILE_PROFILING_DEBUG=line-tables-only cargo build --profile profiling --locked --bin "$BENCH_PERF"
+  X86_DIR="$STATE/x86"
+  mkdir -p "$X86_DIR"
+  for f in "${FUNCTIONS[@]}"; do ln -s "$TARGET/release/$f" "$X86_DIR/$f"; done
+  ln -sf "$TARGET/profiling/$BENCH_PERF" "$X86_DIR/$BENCH_PERF"
+  OUT="$STATE/BENCHMARKS.md"
+fi
+"$PY" "$ROOT/scripts/bench.py" report "${common[@]}" --warm "$WARM" --out "$OUT" \
+  --x86-dir "$X86_DIR" --arm64-dir "$TARGET/lambda" \
   --hello "$TARGET/release/hello" --hello-arm64 "$TARGET/lambda/hello/bootstrap" \
   --argon2-json "$STATE/argon2.json"
+if [[ -n "${BENCH_PERF:-}" ]]; then
+  perf report -i "$STATE/logs/$BENCH_PERF.perf.data" --no-children --sort dso,symbol --percent-limit 0.7 --stdio \
+    2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 | tee "$ROOT/.local/$BENCH_PERF.perf.txt"
+  sed -n '/bench:begin/,/bench:end/p' "$OUT" | grep -F "$BENCH_PERF" || true
+  say "profile: .local/$BENCH_PERF.perf.txt (BENCH_PERF_CALLS=1 records call graphs)"
+fi
 
 if [[ "$COMPARE" == 1 ]]; then
   variants=(--variant "opt-level $CURRENT_LEVEL (Cargo.toml)=$TARGET/release,$TARGET/release/hello,$TARGET/lambda,$TARGET/release/argon2-time")

@@ -124,6 +124,7 @@ def report(args):
     ]
     print(f"bench: warm, {args.warm} invocations per route ...", flush=True)
     base_rows, hello_rss = bench.warm("hello", hello, lambda: event("subscriptions-no-token"), 200, args.warm)
+    base_cpu = bench.cpu_per_call_ms
     base = [r["ms"] for r in base_rows]
     base_p50 = statistics.median(base)
     warm = []
@@ -135,7 +136,8 @@ def report(args):
         def make_event(make=make, first=first):
             return first.pop() if first else make()[0]
 
-        rows, peak = bench.warm(name, x86[name], make_event, expect, n, after)
+        rows, peak = bench.warm(name, x86[name], make_event, expect, n, after, profile=True)
+        cpu_per_call = bench.cpu_per_call_ms - base_cpu
         rss[name] = max(rss.get(name, 0), peak)
         # The round trips, counted again on a fresh process with every DynamoDB answer held
         # ROUND_TRIP_LATENCY_MS, as a network would: DynamoDB Local answers a GetItem in
@@ -160,13 +162,13 @@ def report(args):
             "trips_raw": [r["trips"] for r in rows],
             "before_ses_raw": [r["before_ses"] for r in rows if r["before_ses"] is not None],
             "waited_p50": statistics.median([r["waited"] for r in rows]),
-            "own_p50": pct(own, 50), "own_p99": pct(own, 99),
+            "own_p50": pct(own, 50), "own_p99": pct(own, 99), "cpu": cpu_per_call,
         })
     for name in FUNCTIONS:
         rss.setdefault(name, None)
 
     argon = json.loads(Path(args.argon2_json).read_text()) if args.argon2_json else None
-    write_report(args, cold, warm, rss, base, argon, load.stop())
+    write_report(args, cold, warm, rss, base, argon, load.stop(), base_cpu)
 
 
 def cold_compare(args):

@@ -3,7 +3,9 @@ or one warm run of many invocations."""
 
 import gc
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from .common import DEAD_LETTER_QUEUE, MEMORY, NS, now_ns
@@ -22,6 +24,7 @@ class Bench:
         self.events = TimingProxy(args.moto)
         self.logdir = Path(args.state)
         self.logdir.mkdir(parents=True, exist_ok=True)
+        self.cpu_per_call_ms = None
 
     def env(self, name, api):
         return {
@@ -65,6 +68,18 @@ class Bench:
         proc = subprocess.Popen([str(binary)], env=self.env(name, api), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         return proc, t0
+
+    def perf(self, name, proc):
+        """`perf record` of a running bootstrap, into <state>/<name>.perf.data (built
+        unstripped, its report names the functions: see BENCHMARKS.md, "Profiling")."""
+        out = self.logdir / f"{name}.perf.data"
+        cmd = ["perf", "record", "-q", "-F", "4999", "-p", str(proc.pid), "-o", str(out)]
+        if os.environ.get("BENCH_PERF_CALLS") == "1":
+            cmd[2:2] = ["--call-graph", "dwarf,16384"]
+        rec = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # perf attaches before the timed invocations start
+        print(f"bench: perf record of {name} into {out}", flush=True)
+        return rec
 
     @staticmethod
     def stop(proc):
@@ -120,23 +135,32 @@ class Bench:
         finally:
             api.close()
 
-    def warm(self, name, binary, make_event, expect, n, after=None):
+    def warm(self, name, binary, make_event, expect, n, after=None, profile=False):
         """n timed invocations on one process after one warm-up; per invocation a dict
         (see `exchanges`); and peak RSS (after `after(api)`, if given, has run more
-        requests on the process)."""
+        requests on the process). With `profile` and BENCH_PERF naming this function,
+        `perf record` samples the process during the timed invocations."""
         api = RuntimeApi()
         try:
             proc, _ = self.start(name, binary, api)
             try:
                 self.invoke(api, make_event(), expect)
+                perf = self.perf(name, proc) if profile and os.environ.get("BENCH_PERF") == name else None
                 rows = []
                 gc.collect()
                 gc.disable()
+                cpu0 = self.cpu_ms(proc)
                 for _ in range(n):
                     sent, at, _ = self.invoke(api, make_event(), expect)
                     rows.append(exchanges(sent, at, self.ddb.between(sent, at), self.ses.between(sent, at),
                                           self.events.between(sent, at)))
+                # The process's CPU time per invocation: its own work, measured by the kernel,
+                # whatever the harness's threads took to notice its requests.
+                self.cpu_per_call_ms = (self.cpu_ms(proc) - cpu0) / n
                 gc.enable()
+                if perf is not None:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait()
                 if after is not None:
                     after(api)
                 return rows, self.vmhwm_mb(proc)
