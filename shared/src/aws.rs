@@ -86,8 +86,16 @@ pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
 
+/// SES v2 with one attempt per send: a mail SES did not take stays in the outbox, which
+/// retries it later with its own waits and counts (`crate::outbox`); an SDK retry would
+/// only hold the request up, and could send a mail twice after a lost answer.
 pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
-    aws_sdk_sesv2::Client::new(config)
+    aws_sdk_sesv2::Client::from_conf(sesv2_config(config).build())
+}
+
+/// The SES v2 settings of [`sesv2`] (e.g. to point them at another endpoint in tests).
+pub fn sesv2_config(config: &SdkConfig) -> aws_sdk_sesv2::config::Builder {
+    aws_sdk_sesv2::config::Builder::from(config).retry_config(RetryConfig::standard().with_max_attempts(1))
 }
 
 pub fn eventbridge(config: &SdkConfig) -> aws_sdk_eventbridge::Client {

@@ -210,14 +210,19 @@ impl EventBus {
             Some(code) => PublishError::Unavailable(format!("{code}: {}", e.message().unwrap_or_default())),
             None => PublishError::Unavailable(format!("{e:?}")),
         })?;
-        // PutEvents answers 200 with per-entry failures: the entry is the answer.
+        // PutEvents answers 200 with per-entry failures: the entry is the answer. Only a
+        // throttle or the bus's own failure is worth another attempt; any other code is
+        // about the entry itself (e.g. a detail the bus does not take).
         match out.entries().first() {
             Some(entry) if entry.error_code().is_none() => Ok(entry.event_id().unwrap_or_default().to_string()),
-            Some(entry) => Err(PublishError::Rejected(format!(
-                "{}: {}",
-                entry.error_code().unwrap_or_default(),
-                entry.error_message().unwrap_or_default()
-            ))),
+            Some(entry) => {
+                let code = entry.error_code().unwrap_or_default();
+                let why = format!("{code}: {}", entry.error_message().unwrap_or_default());
+                Err(match code {
+                    "InternalFailure" | "ThrottlingException" => PublishError::Unavailable(why),
+                    _ => PublishError::Rejected(why),
+                })
+            }
             None => Err(PublishError::Unavailable("no entry in the answer".into())),
         }
     }

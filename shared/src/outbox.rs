@@ -1,23 +1,51 @@
 //! The outbox: every mail and every event is stored before it is sent (in the transaction
 //! of the fact it reports, where there is one), and leaves the outbox only once its
-//! courier (SES, or the EventBridge bus) took it. One routine leases, sends and clears a
+//! courier (SES, or the EventBridge bus) took it. One routine leases, sends and settles a
 //! message ([`deliver`]); the request that made it calls it at once, and the scheduled
-//! `send-pending-mail` calls it for whatever is left ([`send_pending`]). The lease means
-//! two senders never send one message at the same time.
+//! `send-pending-mail` calls it for whatever is left ([`send_pending`]).
+//!
+//! - The lease means two senders never send one message at the same time; each lease is
+//!   an attempt, counted on the message.
+//! - A message its courier took is marked sent and cleared, both writes side by side: if
+//!   either lands, nobody sends it again (the lease skips marked messages; the run clears
+//!   them), so only losing both sends a mail twice.
+//! - A refusal that is final for this message (SES's `MessageRejected`, a malformed
+//!   address) or [`MAX_ATTEMPTS`] failed attempts move it to the dead letters with the
+//!   reason, where an operator finds it (`portal-admin mail list --dead`, `mail retry`);
+//!   any other failure keeps its error on the message and waits [`retry_delay`] (doubling,
+//!   about a day of trying in all), so one bad message never holds up the others.
+//! - The clients make one attempt each (SES's is built so, `crate::aws::sesv2`): the
+//!   outbox is the retry.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 
 use crate::events::{EventBus, PendingEvent};
-use crate::mail::{Mail, Mailer};
-use crate::store::{Outbox, Outgoing, StoreResult};
+use crate::mail::{Mail, MailError, Mailer};
+use crate::metrics::Metrics;
+use crate::store::{Lease, Outbox, Outgoing, StoreResult};
 
-/// How long a sender holds a mail before another may try it: well over one SES call.
+/// How long a sender holds a message before another may try it: well over one call.
 pub const LEASE: Duration = Duration::seconds(120);
-/// Mails younger than this are still being sent by the request that made them.
+/// Messages younger than this are still being sent by the request that made them.
 pub const GRACE: Duration = Duration::seconds(60);
-/// The most mails one scheduled run sends.
-pub const BATCH: i32 = 100;
+/// The most messages of a kind one scheduled run tries to send.
+pub const BATCH: u32 = 100;
+/// Items one Query of the scheduled run reads, and the most pages it reads per kind (a
+/// page may hold messages waiting for a later attempt, or sent but not yet cleared).
+pub const PAGE: i32 = 100;
+pub const MAX_PAGES: usize = 10;
+/// Attempts after which a message is given up on (with [`retry_delay`], about a day).
+pub const MAX_ATTEMPTS: u32 = 12;
+/// The longest wait between two attempts.
+pub const MAX_RETRY_DELAY: Duration = Duration::hours(6);
+
+/// How long a message waits after its failed attempt number `attempt` (1 for the
+/// first): [`LEASE`], then twice as long each time, at most [`MAX_RETRY_DELAY`].
+pub fn retry_delay(attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(16);
+    (LEASE * 2i32.pow(doublings)).min(MAX_RETRY_DELAY)
+}
 
 /// A mail waiting in the outbox until SES accepts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +74,9 @@ impl Outgoing for PendingMail {
     fn id(&self) -> &str {
         &self.id
     }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
 }
 
 impl Outgoing for PendingEvent {
@@ -53,41 +84,66 @@ impl Outgoing for PendingEvent {
     fn id(&self) -> &str {
         &self.id
     }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+}
+
+/// Why a courier did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Final for this message: trying again would be refused the same way.
+    pub permanent: bool,
+    pub reason: String,
 }
 
 /// Who carries a message of kind `M` out: SES for mails, the bus for events.
 #[allow(async_fn_in_trait)] // called with concrete types only
 pub trait Courier<M> {
     /// Hands the message over; the receipt (SES's message id, the bus's event id).
-    async fn carry(&self, message: &M) -> Result<String, String>;
+    async fn carry(&self, message: &M) -> Result<String, Refusal>;
 }
 
 impl Courier<PendingMail> for Mailer {
-    async fn carry(&self, pending: &PendingMail) -> Result<String, String> {
-        self.send(&pending.mail).await.map_err(|e| e.to_string())
+    async fn carry(&self, pending: &PendingMail) -> Result<String, Refusal> {
+        self.send(&pending.mail)
+            .await
+            .map_err(|e| Refusal { permanent: matches!(e, MailError::Rejected(_)), reason: e.to_string() })
     }
 }
 
 impl Courier<PendingEvent> for EventBus {
-    async fn carry(&self, pending: &PendingEvent) -> Result<String, String> {
-        self.publish(pending).await.map_err(|e| e.to_string())
+    async fn carry(&self, pending: &PendingEvent) -> Result<String, Refusal> {
+        self.publish(pending).await.map_err(|e| Refusal {
+            permanent: matches!(e, crate::events::PublishError::Rejected(_)),
+            reason: e.to_string(),
+        })
     }
 }
 
 /// What one delivery attempt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    /// The courier took it (its receipt); it left the outbox, or will with the next run if
-    /// the clear failed (logged).
+    /// The courier took it (its receipt).
     Sent(String),
-    /// Another sender holds it, or it is gone already.
+    /// Another sender holds it, it waits for a later attempt, it was sent, or it is gone.
     Held,
-    /// Not sent; it stays in the outbox for the next run.
+    /// Not sent; it stays in the outbox for a later attempt.
     Failed(String),
+    /// Given up on: it is among the dead letters, with this reason.
+    Dead(String),
 }
 
-/// Leases, sends and clears one message. Never fails: whatever goes wrong leaves the
-/// message in the outbox for [`send_pending`], and is logged.
+/// The metric names of a kind: sent, failed, dead, outbox age.
+fn metric_names(kind: &str) -> [&'static str; 4] {
+    match kind {
+        "mail" => ["MailsSent", "MailsFailed", "MailsDead", "MailOutboxAge"],
+        _ => ["EventsSent", "EventsFailed", "EventsDead", "EventOutboxAge"],
+    }
+}
+
+/// Leases, sends and settles one message. Never fails: whatever goes wrong leaves the
+/// message in the outbox for [`send_pending`] (or among the dead letters), and is logged.
 pub async fn deliver<M: Outgoing>(
     store: &impl Outbox<M>,
     courier: &impl Courier<M>,
@@ -95,8 +151,17 @@ pub async fn deliver<M: Outgoing>(
     now: DateTime<Utc>,
 ) -> Delivery {
     match store.lease(pending, now, now + LEASE).await {
-        Ok(true) => send_leased(store, courier, pending).await,
-        Ok(false) => Delivery::Held,
+        Ok(Some(lease)) if lease.attempt > MAX_ATTEMPTS => {
+            // Leased that often without a word back (each sender stopped mid-way).
+            let last = lease.last_error.as_deref().unwrap_or("no answer");
+            let reason = format!("{} attempts without success; the last: {last}", lease.attempt - 1);
+            give_up(store, pending, lease.attempt - 1, reason, now).await
+        }
+        Ok(Some(lease)) => {
+            let carried = carry(courier, pending).await;
+            settle(store, pending, &lease, carried, now).await
+        }
+        Ok(None) => Delivery::Held,
         Err(e) => {
             tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "not leased; left for retry");
             Delivery::Failed(e.to_string())
@@ -104,35 +169,91 @@ pub async fn deliver<M: Outgoing>(
     }
 }
 
-/// Sends and clears a message this sender already holds the lease of (e.g. leased by the
-/// transaction that created it, so the request saves the lease's round trip).
-pub async fn send_leased<M: Outgoing>(store: &impl Outbox<M>, courier: &impl Courier<M>, pending: &M) -> Delivery {
+/// Sends and settles a message this sender already holds the first lease of (leased by
+/// the transaction that created it, so the request saves the lease's round trip).
+pub async fn send_leased<M: Outgoing>(
+    store: &impl Outbox<M>,
+    courier: &impl Courier<M>,
+    pending: &M,
+    now: DateTime<Utc>,
+) -> Delivery {
     let carried = carry(courier, pending).await;
-    settle(store, pending, carried).await
+    settle(store, pending, &Lease::first(), carried, now).await
 }
 
 /// The first half of [`send_leased`]: hands the message to its courier. A request that
 /// holds a mail and an event carries both side by side, then settles both side by side,
-/// so their two clears overlap (one round trip, not two).
-pub async fn carry<M: Outgoing>(courier: &impl Courier<M>, pending: &M) -> Result<String, String> {
+/// so their writes overlap (one round trip, not two).
+pub async fn carry<M: Outgoing>(courier: &impl Courier<M>, pending: &M) -> Result<String, Refusal> {
     courier.carry(pending).await
 }
 
-/// The second half of [`send_leased`]: a carried message leaves the outbox; one that was
-/// not stays for [`send_pending`].
-pub async fn settle<M: Outgoing>(store: &impl Outbox<M>, pending: &M, carried: Result<String, String>) -> Delivery {
+/// The second half of [`send_leased`]: a carried message is marked sent and cleared (side
+/// by side); a refused one is kept for a later attempt, or buried when the refusal is
+/// final or this was the last attempt.
+pub async fn settle<M: Outgoing>(
+    store: &impl Outbox<M>,
+    pending: &M,
+    lease: &Lease,
+    carried: Result<String, Refusal>,
+    now: DateTime<Utc>,
+) -> Delivery {
+    let [sent, failed, _, _] = metric_names(M::KIND);
     match carried {
         Ok(receipt) => {
-            tracing::info!(kind = M::KIND, id = pending.id(), receipt = %receipt, "sent");
-            if let Err(e) = store.clear(pending).await {
-                // Sent but still listed: it would go again once the lease is over.
-                tracing::error!(kind = M::KIND, id = pending.id(), error = %e, "sent but not cleared from the outbox");
+            tracing::info!(kind = M::KIND, id = pending.id(), receipt = %receipt, attempt = lease.attempt, "sent");
+            Metrics::new().count(sent, 1).emit();
+            let (marked, cleared) = tokio::join!(store.mark_sent(pending, &receipt, now), store.clear(pending));
+            if let (Err(mark), Err(clear)) = (&marked, &cleared) {
+                // Neither landed: it goes again once the lease is over.
+                tracing::error!(kind = M::KIND, id = pending.id(), mark = %mark, clear = %clear,
+                    "sent but neither marked nor cleared in the outbox");
+            } else if let Err(e) = cleared {
+                tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "sent and marked; the next run clears it");
             }
             Delivery::Sent(receipt)
         }
+        Err(refusal) if refusal.permanent => {
+            tracing::warn!(kind = M::KIND, id = pending.id(), error = %refusal.reason, "refused for good");
+            give_up(store, pending, lease.attempt, refusal.reason, now).await
+        }
+        Err(refusal) if lease.attempt >= MAX_ATTEMPTS => {
+            let reason = format!("{} attempts without success; the last: {}", lease.attempt, refusal.reason);
+            give_up(store, pending, lease.attempt, reason, now).await
+        }
+        Err(refusal) => {
+            let retry_at = now + retry_delay(lease.attempt);
+            tracing::warn!(kind = M::KIND, id = pending.id(), error = %refusal.reason, attempt = lease.attempt,
+                retry_at = %retry_at, "not sent; left for retry");
+            Metrics::new().count(failed, 1).emit();
+            if let Err(e) = store.retry_later(pending, &refusal.reason, retry_at).await {
+                tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "failure not recorded; retried after the lease");
+            }
+            Delivery::Failed(refusal.reason)
+        }
+    }
+}
+
+/// Moves a message to the dead letters.
+async fn give_up<M: Outgoing>(
+    store: &impl Outbox<M>,
+    pending: &M,
+    attempts: u32,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Delivery {
+    let [_, failed, dead, _] = metric_names(M::KIND);
+    match store.bury(pending, attempts, &reason, now).await {
+        Ok(true) => {
+            tracing::error!(kind = M::KIND, id = pending.id(), attempts, reason = %reason, "moved to the dead letters");
+            Metrics::new().count(dead, 1).emit();
+            Delivery::Dead(reason)
+        }
+        Ok(false) => Delivery::Held,
         Err(e) => {
-            tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "not sent; left for retry");
-            Delivery::Failed(e)
+            tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "not moved to the dead letters; retried after the lease");
+            Metrics::new().count(failed, 1).emit();
+            Delivery::Failed(reason)
         }
     }
 }
@@ -142,23 +263,109 @@ pub async fn settle<M: Outgoing>(store: &impl Outbox<M>, pending: &M, carried: R
 pub struct RunReport {
     pub sent: u32,
     pub failed: u32,
-    pub skipped: u32,
+    pub dead: u32,
+    /// Held by another sender, or waiting for a later attempt.
+    pub held: u32,
+    /// Sent before, but still listed (their clear was lost): cleared now, not sent.
+    pub cleared: u32,
+    /// Items that could not be read: logged and left alone.
+    pub malformed: u32,
+    /// Age of the oldest message not sent yet (0 when there is none), in seconds.
+    pub oldest_age_seconds: i64,
 }
 
 /// Sends the oldest messages of one kind past their [`GRACE`], each on its own: one
-/// message's trouble never holds up the others.
+/// message's trouble never holds up the others. Reads the outbox a bounded page at a time
+/// ([`PAGE`], at most [`MAX_PAGES`]), oldest first, until [`BATCH`] were tried.
 pub async fn send_pending<M: Outgoing>(
     store: &impl Outbox<M>,
     courier: &impl Courier<M>,
     now: DateTime<Utc>,
 ) -> StoreResult<RunReport> {
     let mut report = RunReport::default();
-    for pending in store.pending(now - GRACE, BATCH).await? {
-        match deliver(store, courier, &pending, now).await {
-            Delivery::Sent(_) => report.sent += 1,
-            Delivery::Held => report.skipped += 1,
-            Delivery::Failed(_) => report.failed += 1,
+    let mut oldest: Option<DateTime<Utc>> = None;
+    let mut after = None;
+    let mut tried = 0;
+    for page_number in 0..MAX_PAGES {
+        let page = match store.outbox_page(now - GRACE, after.as_ref(), PAGE).await {
+            Ok(page) => page,
+            Err(e) if page_number == 0 => return Err(e),
+            Err(e) => {
+                tracing::warn!(kind = M::KIND, error = %e, "outbox page not read; the next run goes on");
+                break;
+            }
+        };
+        for entry in page.entries {
+            let queued = match entry {
+                Ok(queued) => queued,
+                Err(e) => {
+                    tracing::error!(kind = M::KIND, error = %e, "malformed outbox item skipped");
+                    report.malformed += 1;
+                    continue;
+                }
+            };
+            if queued.sent_at.is_some() {
+                // Its courier took it; only its clear was lost.
+                match store.clear(&queued.message).await {
+                    Ok(()) => report.cleared += 1,
+                    Err(e) => tracing::warn!(kind = M::KIND, id = queued.message.id(), error = %e, "not cleared"),
+                }
+                continue;
+            }
+            oldest.get_or_insert(queued.message.created_at());
+            if queued.lease_until.is_some_and(|until| until > now) || tried >= BATCH {
+                report.held += 1;
+                continue;
+            }
+            tried += 1;
+            match deliver(store, courier, &queued.message, now).await {
+                Delivery::Sent(_) => report.sent += 1,
+                Delivery::Held => report.held += 1,
+                Delivery::Failed(_) => report.failed += 1,
+                Delivery::Dead(_) => report.dead += 1,
+            }
+        }
+        match page.next {
+            Some(next) if tried < BATCH => after = Some(next),
+            _ => break,
         }
     }
+    report.oldest_age_seconds = oldest.map_or(0, |t| (now - t).num_seconds().max(0));
+    let [_, _, _, age] = metric_names(M::KIND);
+    let mut line = Metrics::new().seconds(age, report.oldest_age_seconds as f64);
+    if report.malformed > 0 {
+        line = line.count("OutboxMalformed", u64::from(report.malformed));
+    }
+    line.emit();
+    tracing::info!(kind = M::KIND, ?report, "outbox run");
     Ok(report)
+}
+
+/// A dead message back into the outbox, then one attempt to send it; `None` if no dead
+/// message has this id.
+pub async fn retry_dead<M: Outgoing>(
+    store: &impl Outbox<M>,
+    courier: &impl Courier<M>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(M, Delivery)>> {
+    let Some(again) = store.revive(id, now).await? else { return Ok(None) };
+    tracing::info!(kind = M::KIND, id, "dead letter back in the outbox");
+    let delivery = deliver(store, courier, &again, now).await;
+    Ok(Some((again, delivery)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_and_give_up_after_about_a_day() {
+        assert_eq!(retry_delay(1), LEASE);
+        assert_eq!(retry_delay(2), LEASE * 2);
+        assert_eq!(retry_delay(4), LEASE * 8);
+        assert_eq!(retry_delay(40), MAX_RETRY_DELAY);
+        let waited: Duration = (1..MAX_ATTEMPTS).map(retry_delay).sum();
+        assert!(waited >= Duration::hours(20) && waited <= Duration::hours(30), "{waited}");
+    }
 }

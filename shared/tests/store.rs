@@ -19,9 +19,9 @@ use shared::mail::Mail;
 use shared::outbox::PendingMail;
 use shared::store::{
     keys, AccountWriter, Accounts, AttemptReservation, CatalogReader, CatalogWriter, DynamoStore, Key, KnownDevice,
-    LoginAttempts, LoginClient, LoginFacts, Logins, Outbox, PasswordResets, ResetToken, SerialValidation, SerialWriter,
-    Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter, ValidationFacts,
-    DEVICE_DAYS, LOCK_MINUTES, MAX_FAILED_LOGINS,
+    LoginAttempts, LoginClient, LoginFacts, Logins, Outbox, OutboxPage, PasswordResets, ResetToken, SerialValidation,
+    SerialWriter, Session, Sessions, StoreError, SubscriptionReader, TermsRecord, UpgradeCommitError, UpgradeWriter,
+    ValidationFacts, DEVICE_DAYS, LOCK_MINUTES, MAX_FAILED_LOGINS,
 };
 use shared::testing::{hasher, TestEnv};
 
@@ -237,7 +237,7 @@ async fn credentials_are_read_by_email_in_one_call_and_an_unknown_email_is_none(
     assert_eq!(env.calls.since(before).calls, 1, "one GetItem of the login item");
     assert_eq!(found.account, added.id, "the login points at the account");
     assert_eq!(found.email, email);
-    assert!(hasher().verify(PASSWORD, &found.password_hash));
+    assert!(hasher().verify(PASSWORD, found.password_hash.as_deref().unwrap()));
     assert_eq!(found.password_epoch, 0);
     // The e-mail as typed: trimmed and case-folded by Email::parse, the same login.
     let typed = Email::parse(&format!("  {}  ", email.as_str().to_uppercase())).unwrap();
@@ -279,7 +279,7 @@ async fn login_facts_are_one_read_and_the_same_shape_for_an_unknown_email() {
     assert_eq!(env.calls.since(before).calls, 1, "one BatchGetItem");
     let credentials = facts.credentials.expect("the login's credentials");
     assert_eq!((&credentials.account, facts.failures_this_hour), (&added.id, 0));
-    assert!(hasher().verify(PASSWORD, &credentials.password_hash), "with the hash to check");
+    assert!(hasher().verify(PASSWORD, credentials.password_hash.as_deref().unwrap()), "with the hash to check");
     assert_eq!(facts.account, Some(added.clone()), "and the account as the answer shows it");
 
     let nobody = env.email("nobody");
@@ -665,9 +665,9 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     let spent = env.store.reset_token(&token.digest).await.unwrap().unwrap();
     assert!(spent.used, "the token is spent");
     let login = credentials(&env, &email).await;
-    assert_eq!(login.password_hash, new_hash);
-    assert!(hasher().verify("Nueva-clave-2026", &login.password_hash));
-    assert!(!hasher().verify(PASSWORD, &login.password_hash));
+    assert_eq!(login.password_hash.as_deref(), Some(new_hash.as_str()));
+    assert!(hasher().verify("Nueva-clave-2026", login.password_hash.as_deref().unwrap()));
+    assert!(!hasher().verify(PASSWORD, login.password_hash.as_deref().unwrap()));
     assert_eq!(login.password_epoch, 1, "the password epoch moved on");
     let device_key = keys::login_client(&email, &device);
     let locks = raw_sort_keys(&env, &device_key.pk).await;
@@ -691,7 +691,11 @@ async fn complete_reset_spends_the_token_replaces_the_hash_clears_the_lock_and_r
     let other_hash = hasher().hash("Otra-clave-2026").unwrap();
     let again = env.store.complete_reset(&token, &other_hash, now).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a spent token cannot be used again: {again:?}");
-    assert_eq!(credentials(&env, &email).await.password_hash, new_hash, "the second attempt changed nothing");
+    assert_eq!(
+        credentials(&env, &email).await.password_hash.as_deref(),
+        Some(new_hash.as_str()),
+        "the second attempt changed nothing"
+    );
 }
 
 #[tokio::test]
@@ -752,7 +756,10 @@ async fn an_expired_reset_token_cannot_complete_and_changes_nothing() {
     let token = reset_token_for(&env, &ana, now - Duration::minutes(1)).await;
     let result = env.store.complete_reset(&token, &hasher().hash("Nueva-clave-2026").unwrap(), now).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    assert!(hasher().verify(PASSWORD, &credentials(&env, &email).await.password_hash), "the password is unchanged");
+    assert!(
+        hasher().verify(PASSWORD, credentials(&env, &email).await.password_hash.as_deref().unwrap()),
+        "the password is unchanged"
+    );
     assert_eq!(env.live(&session.account, &session.digest, now).await, Some(session));
     assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used);
 }
@@ -780,7 +787,10 @@ async fn a_reset_token_is_dead_once_its_email_no_longer_logs_in_to_its_account()
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     let login = credentials(&env, &email).await;
     assert_eq!(login.account, bea.id);
-    assert!(hasher().verify("Otra-clave-2026", &login.password_hash), "the other account's password is unchanged");
+    assert!(
+        hasher().verify("Otra-clave-2026", login.password_hash.as_deref().unwrap()),
+        "the other account's password is unchanged"
+    );
     assert!(!env.store.reset_token(&token.digest).await.unwrap().unwrap().used, "the token is not spent");
     assert_eq!(env.live(&session.account, &session.digest, now).await, Some(session), "nothing was revoked");
 }
@@ -918,9 +928,9 @@ async fn commit_upgrade_writes_every_item_in_one_call() {
     assert_eq!(env.pending_mails(Utc::now(), 10).await, vec![mail.clone()]);
     // Leased to the committing request (it sends the mail next): no one else takes it
     // until the lease is over.
-    assert!(!env.store.lease(&mail, accepted_at, accepted_at + Duration::minutes(1)).await.unwrap());
+    assert!(env.store.lease(&mail, accepted_at, accepted_at + Duration::minutes(1)).await.unwrap().is_none());
     let after = accepted_at + shared::outbox::LEASE + Duration::seconds(1);
-    assert!(env.store.lease(&mail, after, after + Duration::minutes(1)).await.unwrap(), "then the retry may");
+    assert!(env.store.lease(&mail, after, after + Duration::minutes(1)).await.unwrap().is_some(), "then the retry may");
 }
 
 #[tokio::test]
@@ -1114,13 +1124,24 @@ async fn pending_mails_older_than_a_limit_come_oldest_first() {
     let (_, m30) = upgraded(&env, &ana, now - Duration::minutes(30)).await;
     let (_, m1) = upgraded(&env, &ana, now - Duration::minutes(1)).await;
 
+    let mails = |page: OutboxPage<PendingMail>| -> (Vec<PendingMail>, bool) {
+        (page.entries.into_iter().map(|e| e.unwrap().message).collect(), page.next.is_some())
+    };
     let before = env.calls.now();
-    let old = env.pending_mails(now - Duration::minutes(5), 10).await;
+    let old = mails(env.store.outbox_page(now - Duration::minutes(5), None, 10).await.unwrap());
     assert_eq!(env.calls.since(before).calls, 1, "one Query of the outbox");
-    assert_eq!(old, vec![m30.clone(), m20.clone()], "older than 5 minutes, oldest first");
+    assert_eq!(old, (vec![m30.clone(), m20.clone()], false), "older than 5 minutes, oldest first");
+    // A page at a time: each one bounded, each one Query, going on where the last ended.
     let before = env.calls.now();
-    assert_eq!(env.pending_mails(now - Duration::minutes(5), 1).await, vec![m30.clone()]);
+    let first = env.store.outbox_page(now - Duration::minutes(5), None, 1).await.unwrap();
     assert_eq!(env.calls.since(before).calls, 1, "a limit below what is pending is still one Query");
+    let next = first.next.clone();
+    assert_eq!(mails(first), (vec![m30.clone()], true));
+    let second = env.store.outbox_page(now - Duration::minutes(5), next.as_ref(), 1).await.unwrap();
+    let next = second.next.clone();
+    assert_eq!(mails(second).0, vec![m20.clone()]);
+    let third = env.store.outbox_page(now - Duration::minutes(5), next.as_ref(), 1).await.unwrap();
+    assert_eq!(mails(third), (vec![], false), "m1 is younger than the cut-off");
     assert_eq!(env.pending_mails(now, 10).await, vec![m30, m20, m1]);
     assert_eq!(env.pending_mails(now - Duration::hours(1), 10).await, vec![]);
 }
@@ -1148,11 +1169,11 @@ async fn put_mail_stores_a_mail_in_one_call_and_never_overwrites_it() {
     assert_eq!(text(&item, "to"), Some(to.as_str()));
     assert_eq!(env.pending_mails(now, 10).await, vec![mail.clone()]);
 
-    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap().is_some());
     let again = env.store.put_outgoing(&mail).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "a second put is refused: {again:?}");
     assert!(
-        !env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap().is_none(),
         "and left the lease in place"
     );
 }
@@ -1166,15 +1187,15 @@ async fn a_leased_mail_is_not_leased_again_until_the_lease_ends_and_mail_sent_de
     let (_, other) = upgraded(&env, &ana, now - Duration::minutes(10)).await;
 
     let before = env.calls.now();
-    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap());
+    assert!(env.store.lease(&mail, now, now + Duration::minutes(5)).await.unwrap().is_some());
     assert_eq!(env.calls.since(before).calls, 1, "one UpdateItem");
     assert!(
-        !env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap(),
+        env.store.lease(&mail, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap().is_none(),
         "held by the first leaser"
     );
-    assert!(env.store.lease(&other, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap());
+    assert!(env.store.lease(&other, now + Duration::minutes(1), now + Duration::minutes(6)).await.unwrap().is_some());
     assert!(
-        env.store.lease(&mail, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap(),
+        env.store.lease(&mail, now + Duration::minutes(6), now + Duration::minutes(11)).await.unwrap().is_some(),
         "an expired lease can be taken over"
     );
 
@@ -1183,7 +1204,10 @@ async fn a_leased_mail_is_not_leased_again_until_the_lease_ends_and_mail_sent_de
     assert_eq!(env.calls.since(before).calls, 1, "one DeleteItem");
     assert!(env.raw(&keys::mail(&mail)).await.is_none());
     assert_eq!(env.pending_mails(now, 10).await, vec![other]);
-    assert!(!env.store.lease(&mail, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap(), "gone");
+    assert!(
+        env.store.lease(&mail, now + Duration::hours(1), now + Duration::hours(2)).await.unwrap().is_none(),
+        "gone"
+    );
     env.store.clear(&mail).await.expect("sending twice is harmless");
 }
 
@@ -1201,7 +1225,7 @@ async fn add_account_writes_the_profile_and_the_login_in_one_call() {
     assert_eq!(env.calls.since(before).calls, 1, "one TransactWriteItems");
     assert_eq!(env.store.account(&account.id).await.unwrap(), Some(account.clone()));
     let login = credentials(&env, &email).await;
-    assert_eq!((login.account, login.password_hash, login.password_epoch), (account.id, hash, 0));
+    assert_eq!((login.account, login.password_hash, login.password_epoch), (account.id, Some(hash), 0));
 }
 
 #[tokio::test]
@@ -1221,7 +1245,7 @@ async fn add_account_refuses_a_taken_email_and_keeps_the_first() {
     assert_eq!(env.store.account(&second.id).await.unwrap(), None, "no profile without its login");
     let login = credentials(&env, &email).await;
     assert_eq!(login.account, first.id, "the e-mail still logs in to the first account");
-    assert!(hasher().verify(PASSWORD, &login.password_hash), "with its password");
+    assert!(hasher().verify(PASSWORD, login.password_hash.as_deref().unwrap()), "with its password");
 }
 
 #[tokio::test]

@@ -123,6 +123,7 @@ impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
         let expires_on =
             last_day(claims.exp, zone).ok_or_else(|| ApiError::Internal(format!("exp {} is no date", claims.exp)))?;
         tracing::info!(serial = %sub.serial, %expires_on, "license file issued");
+        shared::metrics::count("LicenseFiles", 1);
         json(StatusCode::CREATED, &LicenseFile { file_name: format!("{}.lic", sub.serial), license, expires_on })
     }
 }

@@ -91,9 +91,11 @@ async fn an_active_serial_gets_a_file_the_verifier_accepts_for_its_installation(
     let w = world().await;
     let sub = w.env.add_serial(&w.ana, "SAE", "8.0", Plan::Subscription, Some(20)).await;
     let before = w.env.calls.now();
-    let (status, file) = w.ask(sub.serial.as_str(), "  INST-7F3A-22C9 ".into()).await;
+    let ((status, file), metrics) =
+        shared::metrics::captured(w.ask(sub.serial.as_str(), "  INST-7F3A-22C9 ".into())).await;
     assert_eq!(status, 201, "{file}");
     let cost = w.env.calls.since(before);
+    assert_eq!(metrics.sum("LicenseFiles", &[]), 1.0, "{metrics:?}");
     // The session check (session + profile), the profile and the serial, all at once.
     assert_eq!((cost.calls, cost.round_trips), (3, 1), "store calls of a license file");
     assert_eq!(file["file_name"], format!("{}.lic", sub.serial));

@@ -15,6 +15,7 @@ use shared::domain::token::{issue_session_token, issue_token, plausible_token, r
 use shared::domain::{AccountId, Credentials, Email};
 use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
 use shared::mail::{compose, Mailer};
+use shared::metrics;
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
@@ -90,6 +91,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
         let Ok(email) = Email::parse(typed) else {
             // Not an address: no account can have it. Same answer, same hash work.
             self.burn(password).await?;
+            login_metric("failed");
             return Err(ApiError::InvalidCredentials);
         };
         // The auth log names the e-mail by a keyed hash and the client by its address; the
@@ -127,12 +129,14 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
             let secs = 3600 - now.timestamp().rem_euclid(3600) as u64;
             tracing::info!(event = "login_ceiling", email_tag = %tag, client = client_ip, retry_after = secs,
                 "login refused: hourly limit for this e-mail, unknown device");
+            login_metric("limited");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         if let AttemptReservation::Locked(until) = reserved {
             let secs = (until - now).num_seconds().max(1) as u64;
             tracing::info!(event = "login_locked", email_tag = %tag, client = client_ip, retry_after = secs,
                 "login refused: this client is locked out");
+            login_metric("locked");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         let matches = match &facts.credentials {
@@ -149,6 +153,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
             }
             tracing::info!(event = "login_failed", email_tag = %tag, client = client_ip, failures_this_hour = failures,
                 "login failed");
+            login_metric("failed");
             return Err(ApiError::InvalidCredentials);
         };
         // A known device keeps its token (and is known for another year); any other client
@@ -181,11 +186,15 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
         match written {
             Ok(()) => {}
             // A reset replaced the password while this login checked the old one.
-            Err(StoreError::Conflict(_)) => return Err(ApiError::InvalidCredentials),
+            Err(StoreError::Conflict(_)) => {
+                login_metric("failed");
+                return Err(ApiError::InvalidCredentials);
+            }
             Err(e) => return Err(e.into()),
         }
         let account = account?.ok_or_else(|| ApiError::Internal("a login without its account".into()))?;
         tracing::info!(event = "login", email_tag = %tag, client = client_ip, known_device, "logged in");
+        login_metric("succeeded");
         json(
             StatusCode::OK,
             &LoginResponse {
@@ -221,7 +230,13 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
     }
 
     async fn verify(&self, password: String, credentials: &Credentials) -> Result<bool, ApiError> {
-        let (hasher, stored) = (self.hasher.clone(), credentials.password_hash.clone());
+        let Some(stored) = credentials.password_hash.clone() else {
+            // No password yet (an imported account, not yet invited in): nothing can
+            // match, at the same cost as a wrong password.
+            self.burn(password).await?;
+            return Ok(false);
+        };
+        let hasher = self.hasher.clone();
         run_blocking(move || hasher.verify(&password, &stored)).await
     }
 
@@ -253,6 +268,13 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
             Err(e) => tracing::warn!(error = %e, "login limit notice not queued"),
         }
     }
+}
+
+/// One login answered, by its outcome: `succeeded`, `failed` (unknown e-mail or wrong
+/// password), `locked` (this client's five attempts) or `limited` (the e-mail's hourly
+/// ceiling, for clients that are not a known device).
+fn login_metric(outcome: &str) {
+    metrics::count_by("Logins", "Outcome", outcome, 1);
 }
 
 /// Argon2id takes tens of milliseconds of CPU: keep it off the async workers.

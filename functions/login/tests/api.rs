@@ -191,16 +191,23 @@ async fn five_failures_lock_that_client_even_for_the_right_password_and_no_other
     let (env, app, ana) = setup().await;
     let email = ana.email.to_string();
     let attacker = "198.51.100.7";
-    for i in 0..MAX_FAILED_LOGINS {
-        let a = login_as(&app, &email, "not-the-password", attacker, None).await;
-        assert_eq!(a.status, 401, "attempt {i}: {}", a.body);
-    }
-    let a = login_as(&app, &email, PASSWORD, attacker, None).await;
+    let (a, metrics) = shared::metrics::captured(async {
+        for i in 0..MAX_FAILED_LOGINS {
+            let a = login_as(&app, &email, "not-the-password", attacker, None).await;
+            assert_eq!(a.status, 401, "attempt {i}: {}", a.body);
+        }
+        let a = login_as(&app, &email, PASSWORD, attacker, None).await;
+        // The owner, from another address, is not locked out.
+        assert_eq!(login_as(&app, &email, PASSWORD, HOME, None).await.status, 200);
+        a
+    })
+    .await;
     assert_eq!((a.status, a.body["code"].as_str()), (429, Some("account_locked")), "{}", a.body);
     let retry: i64 = a.retry_after.expect("Retry-After").parse().unwrap();
     assert!((890..=900).contains(&retry), "{retry}");
-    // The owner, from another address, is not locked out.
-    assert_eq!(login_as(&app, &email, PASSWORD, HOME, None).await.status, 200);
+    // One metric line per login, by its outcome.
+    let outcomes = ["failed", "locked", "succeeded", "limited"].map(|o| metrics.sum("Logins", &[("Outcome", o)]));
+    assert_eq!(outcomes, [f64::from(MAX_FAILED_LOGINS), 1.0, 1.0, 0.0], "{metrics:?}");
 
     // Fifteen minutes later (moved back in the store), the right password works again.
     let key = keys::login_client(&ana.email, &LoginClient::Address(attacker.into()));

@@ -14,6 +14,7 @@ use serde_json::Value;
 use shared::config::Settings;
 use shared::domain::{PaymentRecorded, PaymentRejection};
 use shared::events::EventBus;
+use shared::metrics;
 use shared::outbox;
 use shared::payments::{apply, Applied, PaymentError};
 use shared::startup::{required_env, Base};
@@ -95,8 +96,9 @@ impl<S: Payments + EventOutbox> App<S> {
             Ok(Applied::Now { record, event: published }) => {
                 tracing::info!(payment_id = %record.payment_id, serial = %record.serial, paid_serial = %record.paid_serial,
                     next_payment_on = %record.next_payment_on, "payment applied");
+                metrics::count("PaymentsApplied", 1);
                 // Committed with the payment and leased to this invocation.
-                outbox::send_leased(&self.store, &self.events, &published).await;
+                outbox::send_leased(&self.store, &self.events, &published, now).await;
                 Ok(Outcome::Applied {
                     payment_id: record.payment_id.to_string(),
                     serial: record.serial.to_string(),
@@ -113,6 +115,7 @@ impl<S: Payments + EventOutbox> App<S> {
             Err(PaymentError::Rejected(rejection)) => {
                 tracing::error!(reason = rejection.code(), detail = %rejection, "payment event dead-lettered");
                 self.dead_letters.send(event, &rejection).await?;
+                metrics::count("PaymentsDeadLettered", 1);
                 Ok(Outcome::DeadLettered { reason: rejection.code(), detail: rejection.to_string() })
             }
             Err(PaymentError::Store(e)) => {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use shared::domain::{Plan, Serial, Subscription};
 use shared::events::{EventBus, PendingEvent};
 use shared::outbox::send_pending;
-use shared::store::{keys, DynamoStore, Outbox, SubscriptionReader};
+use shared::store::{keys, DynamoStore, SubscriptionReader};
 use shared::testing::{checked, fixture, fixture_text, json_of, TestEnv};
 
 fn app(env: &TestEnv) -> App<DynamoStore> {
@@ -48,8 +48,11 @@ async fn a_payment_delivered_three_times_and_concurrently_applies_once_with_one_
     let app = app(&env);
 
     // Three deliveries at once, then a fourth later.
-    let (a, b, c) =
-        tokio::join!(app.handle(&event, Utc::now()), app.handle(&event, Utc::now()), app.handle(&event, Utc::now()));
+    let ((a, b, c), metrics) = shared::metrics::captured(async {
+        tokio::join!(app.handle(&event, Utc::now()), app.handle(&event, Utc::now()), app.handle(&event, Utc::now()))
+    })
+    .await;
+    assert_eq!((metrics.sum("PaymentsApplied", &[]), metrics.sum("EventsSent", &[])), (1.0, 1.0), "{metrics:?}");
     let outcomes = [a.unwrap(), b.unwrap(), c.unwrap()];
     let applied = outcomes.iter().filter(|o| matches!(o, Outcome::Applied { .. })).count();
     assert_eq!(applied, 1, "exactly one delivery applies it: {outcomes:?}");
@@ -67,7 +70,7 @@ async fn a_payment_delivered_three_times_and_concurrently_applies_once_with_one_
     assert_eq!(detail["serial"], sub.serial.as_str());
     assert_eq!(detail["next_payment_on"], paid_through.to_string());
     assert_eq!(detail["previous_next_payment_on"], env.days_from_today(3).to_string());
-    let outbox: Vec<PendingEvent> = env.store.pending(Utc::now() + chrono::Duration::hours(1), 10).await.unwrap();
+    let outbox = env.pending_events(Utc::now() + chrono::Duration::hours(1), 10).await;
     assert!(outbox.is_empty(), "the event left the outbox: {outbox:?}");
 }
 

@@ -55,6 +55,7 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
         if let Ok(email) = Email::parse(email) {
             tracing::info!(event = "reset_requested", email_tag = %email_tag(&self.log_key, &email),
                 client = call.caller.source_ip.as_str(), "password reset asked for");
+            shared::metrics::count_by("PasswordResets", "Outcome", "requested", 1);
             if let Some(login) = self.store.credentials(&email).await? {
                 // Past this point a failure must not show either: it is logged, and the
                 // customer can ask again.
@@ -119,6 +120,7 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
             Ok(()) => {
                 tracing::info!(event = "reset_completed", email_tag = %email_tag(&self.log_key, &reset.email),
                     client = call.caller.source_ip.as_str(), "password replaced; sessions revoked");
+                shared::metrics::count_by("PasswordResets", "Outcome", "completed", 1);
                 no_content()
             }
             Err(StoreError::Conflict(_)) => Err(ApiError::InvalidToken),

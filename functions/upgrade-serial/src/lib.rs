@@ -18,10 +18,11 @@ use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptanc
 use shared::events::{EventBus, PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::mail::{compose, Mailer};
+use shared::metrics;
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
-    Accounts, CatalogReader, DynamoStore, EventOutbox, MailOutbox, Sessions, SubscriptionReader, TermsRecord,
+    Accounts, CatalogReader, DynamoStore, EventOutbox, Lease, MailOutbox, Sessions, SubscriptionReader, TermsRecord,
     UpgradeCommitError, UpgradeWriter,
 };
 use shared::view::SubscriptionView;
@@ -127,13 +128,15 @@ where
             match self.store.commit_upgrade(&upgrade, &account.company, &terms, &pending, &event).await {
                 Ok(()) => {
                     tracing::info!(old = %old.serial, new = %upgrade.new.serial, "serial upgraded");
+                    metrics::count("Upgrades", 1);
                     // The transaction leased the mail and the event to this request: send
                     // both side by side, then clear both side by side.
                     let (mailed, published) =
                         tokio::join!(outbox::carry(&self.mailer, &pending), outbox::carry(&self.events, &event));
+                    let first = Lease::first();
                     tokio::join!(
-                        outbox::settle(&self.store, &pending, mailed),
-                        outbox::settle(&self.store, &event, published)
+                        outbox::settle(&self.store, &pending, &first, mailed, now),
+                        outbox::settle(&self.store, &event, &first, published, now)
                     );
                     let body = UpgradeResponse {
                         subscription: SubscriptionView::new(&upgrade.new, &catalog, today),

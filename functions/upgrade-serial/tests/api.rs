@@ -51,9 +51,11 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     let w = world().await;
     let old = w.env.add_serial(&w.ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
     let before = w.env.calls.now();
-    let (status, body) = w.upgrade("upgrade", old.serial.as_str()).await;
+    let ((status, body), metrics) = shared::metrics::captured(w.upgrade("upgrade", old.serial.as_str())).await;
     assert_eq!(status, 201, "{body}");
     let cost = w.env.calls.since(before);
+    assert_eq!(metrics.sum("Upgrades", &[]), 1.0, "{metrics:?}");
+    assert_eq!((metrics.sum("MailsSent", &[]), metrics.sum("EventsSent", &[])), (1.0, 1.0), "{metrics:?}");
     let new = &body["subscription"];
     let previous = &body["previous"];
     let new_serial = Serial::parse(new["serial"].as_str().unwrap()).expect("a valid serial");
@@ -72,8 +74,8 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(previous["valid_until"], old.next_payment_on.unwrap().to_string());
     // The reads together (session, old serial, account, the catalog on first use), then
     // the one transaction (which also leases the mail and the event), then SES and the bus,
-    // then the outbox's two clears, side by side.
-    assert_eq!(cost.calls, 7, "store calls of an upgrade");
+    // then the outbox's marks and clears of both, all four side by side.
+    assert_eq!(cost.calls, 9, "store calls of an upgrade");
     assert_eq!(cost.round_trips, 3, "round trips of an upgrade: 2 before SES, 3 in all");
 
     let stored_old = w.env.store.subscription(&w.ana.id, &old.serial).await.unwrap().unwrap();

@@ -16,6 +16,7 @@ use shared::domain::{SerialStatus, Subscription};
 use shared::events::{EventBus, PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::license::{KeySource, KeySourceError, LicenseClaims};
+use shared::metrics;
 use shared::outbox;
 use shared::startup::Base;
 use shared::store::{
@@ -88,14 +89,18 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
         let client = call.caller.source_ip.as_str();
         // The keys are read (first use) alongside the store, not after it.
         let (facts, ring) = tokio::join!(self.store.validation_facts(&serial, client, now), self.keys.ring());
-        let ValidationFacts { subscription: mut sub, company: registered, mismatches_this_hour } =
-            facts?.ok_or(ApiError::NotFound)?;
+        let Some(ValidationFacts { subscription: mut sub, company: registered, mismatches_this_hour }) = facts? else {
+            validation_metric("not_found");
+            return Err(ApiError::NotFound);
+        };
         if mismatches_this_hour >= MAX_COMPANY_MISMATCHES {
+            validation_metric("too_many_attempts");
             return Err(ApiError::TooManyAttempts { retry_after_secs: rest_of_hour(now) });
         }
         if !same_company(company, &registered) {
             let count = self.store.count_company_mismatch(&serial, client, now).await?;
             tracing::info!(serial = %serial, client, mismatches_this_hour = count, "company mismatch");
+            validation_metric("company_mismatch");
             return Err(ApiError::CompanyMismatch);
         }
         let ring = ring.map_err(key_error)?;
@@ -105,9 +110,10 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
             let event = PendingEvent::new(&PortalEvent::activated(&sub, today), now);
             if self.store.activate(&sub, today, &event).await? {
                 tracing::info!(serial = %sub.serial, "serial activated");
+                metrics::count("Activations", 1);
                 sub.activated_on = Some(today);
                 // Committed with the activation and leased to this request.
-                outbox::send_leased(&self.store, &self.events, &event).await;
+                outbox::send_leased(&self.store, &self.events, &event, now).await;
             } else {
                 // Another validation activated it a moment ago: report its date.
                 sub = self.reread(&sub).await?;
@@ -123,6 +129,7 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
             &self.settings.time_zone,
         );
         let license = ring.sign(&claims).map_err(|e| ApiError::Internal(e.to_string()))?;
+        validation_metric(status.as_str());
         json(
             StatusCode::OK,
             &Validation {
@@ -157,6 +164,11 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
     async fn reread(&self, sub: &Subscription) -> Result<Subscription, ApiError> {
         self.store.subscription(&sub.account, &sub.serial).await?.ok_or(ApiError::NotFound)
     }
+}
+
+/// One validation answered, by the status it told (a serial's status, or the refusal).
+fn validation_metric(status: &str) {
+    metrics::count_by("Validations", "Status", status, 1);
 }
 
 /// The program may run: activation happens only then.

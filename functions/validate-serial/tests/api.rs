@@ -61,13 +61,20 @@ async fn first_validation_activates_and_later_ones_keep_the_date() {
     let sub = never_activated(&env, &ana).await;
     // Typed loosely, as people type company names.
     let before = env.calls.now();
-    let (status, body) =
-        validate(&app, "validate", &sub.serial.as_str().to_lowercase(), "comercial nandu sa de cv").await;
+    let ((status, body), metrics) = shared::metrics::captured(validate(
+        &app,
+        "validate",
+        &sub.serial.as_str().to_lowercase(),
+        "comercial nandu sa de cv",
+    ))
+    .await;
     assert_eq!(status, 200, "{body}");
     // The claim (with the client's guesses), the activation's transaction (with its
-    // event), then the event's removal once the bus took it.
+    // event), then the event's mark and removal (side by side) once the bus took it.
     let first = env.calls.since(before);
-    assert_eq!((first.calls, first.round_trips), (3, 3), "a first activation: {first:?}");
+    assert_eq!((first.calls, first.round_trips), (4, 3), "a first activation: {first:?}");
+    assert_eq!(metrics.sum("Validations", &[("Status", "active")]), 1.0, "{metrics:?}");
+    assert_eq!((metrics.sum("Activations", &[]), metrics.sum("EventsSent", &[])), (1.0, 1.0), "{metrics:?}");
     let today = env.today().to_string();
     assert_eq!(body["activated_on"], today.as_str());
     assert_eq!(body["status"], "active");
@@ -116,13 +123,18 @@ async fn an_already_activated_serial_keeps_its_date() {
 async fn company_mismatch_unknown_serial_and_bad_check_character() {
     let (env, app, ana) = world().await;
     let sub = never_activated(&env, &ana).await;
-    let (status, body) = validate(&app, "validate-company-mismatch", sub.serial.as_str(), "").await;
+    let ((status, body), metrics) =
+        shared::metrics::captured(validate(&app, "validate-company-mismatch", sub.serial.as_str(), "")).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (403, "company_mismatch"));
+    assert_eq!(metrics.sum("Validations", &[("Status", "company_mismatch")]), 1.0, "{metrics:?}");
     let stored = env.store.subscription(&ana.id, &sub.serial).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, None, "a refused validation activates nothing");
 
-    let (status, body) = validate(&app, "validate", Serial::generate().unwrap().as_str(), COMPANY).await;
+    let unknown = Serial::generate().unwrap();
+    let ((status, body), metrics) =
+        shared::metrics::captured(validate(&app, "validate", unknown.as_str(), COMPANY)).await;
     assert_eq!((status, body["code"].as_str().unwrap()), (404, "not_found"));
+    assert_eq!(metrics.sum("Validations", &[("Status", "not_found")]), 1.0, "{metrics:?}");
 
     let before = env.calls.calls();
     let (status, body) = validate(&app, "validate-bad-check-character", "", "").await;

@@ -55,8 +55,10 @@ pub struct Account {
 pub struct Credentials {
     pub account: AccountId,
     pub email: Email,
-    /// Argon2id in PHC string form, parameters included.
-    pub password_hash: String,
+    /// Argon2id in PHC string form, parameters included; `None` for an account that has
+    /// no password yet (imported, waiting for its invitation to set one): no password
+    /// logs in to it.
+    pub password_hash: Option<String>,
     /// Moves on with every password change; a session lives only for the epoch it was
     /// made with.
     pub password_epoch: u64,

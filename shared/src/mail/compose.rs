@@ -157,6 +157,37 @@ pub fn reset_mail(settings: &MailSettings, holder_name: &str, to: &str, token: &
     Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
 }
 
+/// An imported account's invitation: a link to choose its first password, valid
+/// `days` days and once (the reset page, `<PORTAL_URL>/password-reset?token=...`).
+pub fn invitation_mail(settings: &MailSettings, holder_name: &str, to: &str, token: &str, days: i64) -> Mail {
+    let link = format!("{}/password-reset?token={token}", settings.portal_url);
+    let vendor = &settings.vendor_name;
+    let subject = format!("Activa tu cuenta de {vendor}");
+    let text = format!(
+        "Hola {holder_name}:\n\n\
+         Tus sistemas y números de serie de {vendor} ya están en tu nueva cuenta en línea. Para entrar, elige tu \
+         contraseña con este enlace (vale {days} días y se usa una sola vez):\n\n{link}\n\n\
+         Después entrarás con este correo ({to}) y la contraseña que elijas.\n\n\
+         Si el enlace ya no funciona, pide uno nuevo en \"¿Olvidaste tu contraseña?\" con este mismo correo.\n\n\
+         {vendor}\n",
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">Activa tu cuenta</h1>\n<p>Hola {holder}:</p>\n\
+         <p>Tus sistemas y números de serie de {vendor} ya están en tu nueva cuenta en línea. Para entrar, elige tu \
+         contraseña. El enlace vale {days} días y se usa una sola vez.</p>\n\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:10px 16px;background:#0b5cad;color:#fff;text-decoration:none;border-radius:4px\">Elegir mi contraseña</a></p>\n\
+         <p style=\"font-size:13px\">Si el botón no funciona, copia este enlace en tu navegador:<br>{link}</p>\n\
+         <p>Después entrarás con este correo ({to}) y la contraseña que elijas. Si el enlace ya no funciona, pide uno \
+         nuevo en «¿Olvidaste tu contraseña?» con este mismo correo.</p>",
+        holder = e(holder_name),
+        vendor = e(vendor),
+        link = e(&link),
+        to = e(to),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, vendor) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +243,18 @@ mod tests {
         assert!(mail.text.contains("Ana <Ruiz>"));
         assert!(mail.html.contains("Ana &lt;Ruiz&gt;") && !mail.html.contains("<Ruiz>"));
         assert!(mail.html.contains("Ruiz &amp; Hijos"));
+    }
+
+    #[test]
+    fn invitation_mail_links_to_the_set_password_page_and_says_how_long_it_lasts() {
+        let mail = invitation_mail(&settings(), "Ana <Ruiz>", "ana@example.com", "tok-456", 7);
+        assert_eq!(mail.subject, "Activa tu cuenta de Aspel");
+        assert!(mail.text.contains("http://127.0.0.1:5173/password-reset?token=tok-456"));
+        assert!(mail.html.contains("href=\"http://127.0.0.1:5173/password-reset?token=tok-456\""));
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("7 días") && part.contains("ana@example.com"));
+        }
+        assert!(mail.html.contains("Ana &lt;Ruiz&gt;") && !mail.html.contains("<Ruiz>"));
     }
 
     #[test]

@@ -10,10 +10,25 @@ pub use compose::Mail;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
+    /// SES, or the sending account, cannot send now (throttled, a quota, sending paused,
+    /// the sender's domain not verified yet, unreachable): worth another attempt later.
     #[error("mail service unavailable: {0}")]
     Unavailable(String),
+    /// Refused for good for this mail: sending it again would be refused again.
     #[error("mail refused: {0}")]
     Rejected(String),
+}
+
+/// SES v2's refusals that are final for the mail itself: `MessageRejected` (its content,
+/// or in the sandbox an unverified address) and a request SES cannot take
+/// (`BadRequestException`; moto's `InvalidParameterValue` for an address without a
+/// domain). Everything else (`TooManyRequestsException`, `LimitExceededException`,
+/// `SendingPausedException`, `AccountSuspendedException`,
+/// `MailFromDomainNotVerifiedException`, `NotFoundException`, server errors, time-outs)
+/// is about the account or the moment, not this mail: retried, and given up on only after
+/// the outbox's last attempt.
+pub fn refused_for_good(code: &str) -> bool {
+    matches!(code, "MessageRejected" | "BadRequestException" | "InvalidParameterValue")
 }
 
 /// Sends mail from the configured sender. Cheap to clone; build once per cold start.
@@ -45,18 +60,17 @@ impl Mailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|e| match &e {
-                SdkError::ServiceError(se) => {
-                    let code = se.err().code().unwrap_or("unknown").to_string();
-                    match code.as_str() {
-                        "TooManyRequestsException"
-                        | "LimitExceededException"
-                        | "InternalFailure"
-                        | "ServiceUnavailable" => MailError::Unavailable(code),
-                        _ => MailError::Rejected(format!("{code}: {}", se.err().message().unwrap_or_default())),
-                    }
+            .map_err(|e| match e.code() {
+                Some(code) if refused_for_good(code) => {
+                    MailError::Rejected(format!("{code}: {}", e.message().unwrap_or_default()))
                 }
-                _ => MailError::Unavailable(format!("{e:?}")),
+                Some(code) => MailError::Unavailable(format!("{code}: {}", e.message().unwrap_or_default())),
+                None => MailError::Unavailable(match e {
+                    SdkError::TimeoutError(_) => "timed out".to_string(),
+                    SdkError::DispatchFailure(_) => "could not reach SES".to_string(),
+                    SdkError::ResponseError(_) => "unreadable answer".to_string(),
+                    _ => "the request could not be built".to_string(),
+                }),
             })?;
         Ok(out.message_id.unwrap_or_default())
     }

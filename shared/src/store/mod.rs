@@ -7,6 +7,8 @@
 #![allow(async_fn_in_trait)] // implemented and called with concrete types only; no `dyn`.
 
 mod dynamo;
+mod operations;
+mod outbox;
 pub mod table;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,6 +19,11 @@ use crate::events::PendingEvent;
 use crate::outbox::PendingMail;
 
 pub use dynamo::{keys, DynamoStore, Key};
+pub use operations::{
+    AcceptedTerms, AccountOverview, InvitationCursor, InvitationPage, Invitations, InviteOutcome, MailsTo,
+    PendingInvitation, Support,
+};
+pub use outbox::{Dead, EventOutbox, Lease, MailOutbox, Outbox, OutboxCursor, OutboxPage, Outgoing, Queued};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -288,34 +295,6 @@ pub trait SerialValidation {
     async fn activate(&self, subscription: &Subscription, today: NaiveDate, event: &PendingEvent) -> StoreResult<bool>;
 }
 
-/// Something the outbox keeps until its courier takes it: a mail for SES or an event for
-/// the bus. Each kind is its own item family with the same lease rules.
-pub trait Outgoing {
-    /// Names the kind in logs and reports ("mail", "event").
-    const KIND: &'static str;
-    /// Unique per message (the mail's or the event's id).
-    fn id(&self) -> &str;
-}
-
-pub trait Outbox<M: Outgoing> {
-    /// Puts a message in the outbox (one that is not part of a bigger transaction).
-    async fn put_outgoing(&self, message: &M) -> StoreResult<()>;
-    /// Messages created before `older_than`, oldest first, at most `limit`: one bounded
-    /// Query (the outbox's keys are ordered by creation time).
-    async fn pending(&self, older_than: DateTime<Utc>, limit: i32) -> StoreResult<Vec<M>>;
-    /// Takes the message for sending until `until`; false if someone else holds it or it is gone.
-    async fn lease(&self, message: &M, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
-    /// The courier took the message: it leaves the outbox.
-    async fn clear(&self, message: &M) -> StoreResult<()>;
-}
-
-/// The outbox of mails.
-pub trait MailOutbox: Outbox<PendingMail> {}
-impl<T: Outbox<PendingMail>> MailOutbox for T {}
-/// The outbox of events.
-pub trait EventOutbox: Outbox<PendingEvent> {}
-impl<T: Outbox<PendingEvent>> EventOutbox for T {}
-
 /// A payment as applied, kept under its id (`PAYMENT#<id>`) so it applies once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
@@ -378,6 +357,10 @@ pub trait AccountWriter {
         password_hash: &str,
         subs: &[Subscription],
     ) -> StoreResult<()>;
+    /// Creates an account with its login and serials, all or nothing, without a password:
+    /// nobody logs in to it until its owner sets one through an invitation
+    /// ([`Invitations`]). `Conflict` if the e-mail is taken.
+    async fn add_account_without_password(&self, account: &Account, subs: &[Subscription]) -> StoreResult<()>;
 }
 
 pub trait SerialWriter {

@@ -124,7 +124,7 @@ impl TestEnv {
             base.store = self.store_via(proxy);
         }
         if let Some(proxy) = ses {
-            let conf = aws_sdk_sesv2::config::Builder::from(&self.sdk).endpoint_url(proxy.url()).build();
+            let conf = crate::aws::sesv2_config(&self.sdk).endpoint_url(proxy.url()).build();
             let mailer = Mailer::new(aws_sdk_sesv2::Client::from_conf(conf), self.mail_settings.mail_from.clone());
             base.mail = Some((self.mail_settings.clone(), mailer));
         }
@@ -310,22 +310,51 @@ impl TestEnv {
         uncounted.raw_item(key).await.unwrap()
     }
 
-    /// The mails still in the outbox, created before `older_than`.
+    /// The mails still in the outbox (not sent yet), created before `older_than`.
     pub async fn pending_mails(
         &self,
         older_than: chrono::DateTime<Utc>,
         limit: i32,
     ) -> Vec<crate::outbox::PendingMail> {
-        crate::store::Outbox::pending(&self.store, older_than, limit).await.unwrap()
+        self.queued(older_than, limit).await.into_iter().map(|q| q.message).collect()
     }
 
-    /// The events still in the outbox, created before `older_than`.
+    /// The events still in the outbox (not published yet), created before `older_than`.
     pub async fn pending_events(
         &self,
         older_than: chrono::DateTime<Utc>,
         limit: i32,
     ) -> Vec<crate::events::PendingEvent> {
-        crate::store::Outbox::pending(&self.store, older_than, limit).await.unwrap()
+        self.queued(older_than, limit).await.into_iter().map(|q| q.message).collect()
+    }
+
+    /// The messages of a kind still in the outbox and not sent, with their attempts (one
+    /// page of at most `limit` items, read without counting; every item well-formed).
+    pub async fn queued<M: crate::store::Outgoing>(
+        &self,
+        older_than: chrono::DateTime<Utc>,
+        limit: i32,
+    ) -> Vec<crate::store::Queued<M>>
+    where
+        DynamoStore: crate::store::Outbox<M>,
+    {
+        let uncounted = DynamoStore::new(crate::aws::dynamodb(&self.sdk), self.store.table());
+        let page = crate::store::Outbox::<M>::outbox_page(&uncounted, older_than, None, limit).await.unwrap();
+        page.entries
+            .into_iter()
+            .map(|e| e.expect("a well-formed outbox item"))
+            .filter(|q| q.sent_at.is_none())
+            .collect()
+    }
+
+    /// The dead letters of a kind (read without counting).
+    pub async fn dead_letters<M: crate::store::Outgoing>(&self) -> Vec<crate::store::Dead<M>>
+    where
+        DynamoStore: crate::store::Outbox<M>,
+    {
+        let uncounted = DynamoStore::new(crate::aws::dynamodb(&self.sdk), self.store.table());
+        let dead = crate::store::Outbox::<M>::dead_letters(&uncounted, 1000).await.unwrap();
+        dead.into_iter().map(|d| d.expect("a well-formed dead letter")).collect()
     }
 
     /// Mails moto received for `to`, oldest first.

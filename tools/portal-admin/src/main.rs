@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use chrono::{Days, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod account_show;
+mod invite;
+mod mail;
 mod payment;
 
 use shared::config::Settings;
@@ -56,6 +59,13 @@ enum Command {
         #[command(subcommand)]
         command: PaymentCommand,
     },
+    /// The outbox: mails waiting to be sent, and the mails and events given up on
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
+    },
+    /// Mail accounts that have no password yet (imported) a link to set it, valid 7 days
+    Invite(invite::InviteArgs),
     /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
     SeedDemo {
         /// Load it into a table that is not on this machine (a demo account with a known
@@ -126,6 +136,9 @@ enum AccountCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Everything about one account: profile, serials with their statuses, sessions,
+    /// accepted terms and the mails the outbox holds (no secrets)
+    Show(account_show::ShowArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -198,6 +211,8 @@ fn input(msg: impl Into<String>) -> AdminError {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Its stdout is the operator's: no metric lines among the answers.
+    shared::metrics::off();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help, --version and a missing command print clap's text as usual.
@@ -333,6 +348,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Payment { command: PaymentCommand::Record { serial, paid_through, payment_id, via_bus } } => {
             payment::record(&store, &settings, &sdk, (&serial, &paid_through, &payment_id), via_bus).await?
         }
+        Command::Mail { command } => mail::run(command, &store, &sdk).await?,
+        Command::Invite(args) => invite::run(args, &store, &sdk).await?,
+        Command::Account { command: AccountCommand::Show(args) } => account_show::run(args, &store, &settings).await?,
         Command::SeedDemo { i_know_this_is_not_local } => {
             let endpoint = dynamodb_endpoint();
             if !i_know_this_is_not_local && !endpoint.as_deref().is_some_and(is_local) {

@@ -63,8 +63,14 @@ pub async fn record(
             match bus {
                 Some(bus) => {
                     let bus = EventBus::new(shared::aws::eventbridge(sdk), bus);
-                    if let Delivery::Failed(why) = send_leased(store, &bus, &event).await {
-                        eprintln!("portal-admin: PaymentApplied stays in the outbox for the retry: {why}");
+                    match send_leased(store, &bus, &event, now).await {
+                        Delivery::Failed(why) => {
+                            eprintln!("portal-admin: PaymentApplied stays in the outbox for the retry: {why}")
+                        }
+                        Delivery::Dead(why) => {
+                            eprintln!("portal-admin: the bus refused PaymentApplied: {why} (see `portal-admin mail list --dead`)")
+                        }
+                        Delivery::Sent(_) | Delivery::Held => {}
                     }
                 }
                 None => eprintln!("portal-admin: EVENT_BUS_NAME is not set: PaymentApplied stays in the outbox"),

@@ -36,7 +36,9 @@ fn profile_item(account: &Account, now: DateTime<Utc>) -> Item {
     item
 }
 
-fn login_item(account: &Account, password_hash: &str) -> Item {
+/// The login item; without a hash for an account that has no password yet (no password
+/// logs in to it until it sets one through its invitation).
+fn login_item(account: &Account, password_hash: Option<&str>) -> Item {
     let mut item = login(&account.email).item();
     item.insert("type".into(), s("login"));
     item.insert("account_id".into(), s(account.id.as_str()));
@@ -45,7 +47,9 @@ fn login_item(account: &Account, password_hash: &str) -> Item {
     // changes them after the account is added.
     item.insert("name".into(), s(&account.name));
     item.insert("company".into(), s(&account.company));
-    item.insert("password_hash".into(), s(password_hash));
+    if let Some(hash) = password_hash {
+        item.insert("password_hash".into(), s(hash));
+    }
     item.insert("password_epoch".into(), n(0));
     item
 }
@@ -77,7 +81,7 @@ pub(super) fn credentials_from(item: &Item) -> StoreResult<Credentials> {
     Ok(Credentials {
         account: a.account_id("account_id")?,
         email: a.email("email")?,
-        password_hash: a.str("password_hash")?.to_string(),
+        password_hash: a.opt_str("password_hash")?.map(str::to_string),
         password_epoch: a.opt_num("password_epoch")?.unwrap_or(0),
     })
 }
@@ -103,6 +107,21 @@ impl AccountWriter for DynamoStore {
         &self,
         account: &Account,
         password_hash: &str,
+        subs: &[Subscription],
+    ) -> StoreResult<()> {
+        self.write_account(account, Some(password_hash), subs).await
+    }
+
+    async fn add_account_without_password(&self, account: &Account, subs: &[Subscription]) -> StoreResult<()> {
+        self.write_account(account, None, subs).await
+    }
+}
+
+impl DynamoStore {
+    async fn write_account(
+        &self,
+        account: &Account,
+        password_hash: Option<&str>,
         subs: &[Subscription],
     ) -> StoreResult<()> {
         if let Some(stray) = subs.iter().find(|s| s.account != account.id) {

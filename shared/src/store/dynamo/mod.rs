@@ -6,12 +6,14 @@
 mod account;
 mod attrs;
 mod catalog;
+mod invitation;
 mod lockout;
 mod outbox;
 mod payment;
 mod reset;
 mod serial;
 mod session;
+mod support;
 
 use std::collections::HashMap;
 
@@ -29,8 +31,9 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
+    pub use super::invitation::pending as pending_invitation;
     pub use super::lockout::{client as login_client, hour as login_failures_hour};
-    pub use super::outbox::{event, mail};
+    pub use super::outbox::{dead_event, dead_mail, event, mail};
     pub use super::payment::payment;
     pub use super::reset::token as reset_token;
     pub use super::serial::{claim as serial_claim, company_guesses, serial, terms};

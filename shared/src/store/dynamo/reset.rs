@@ -42,6 +42,19 @@ pub fn token(digest: &TokenDigest) -> Key {
     Key::new(format!("RESET#{}", digest.as_str()), "RESET")
 }
 
+/// The token's item. `purpose` says what mailed it ("reset", or "invitation" for an
+/// account's first password): both are spent alike.
+pub(super) fn token_item(reset: &ResetToken, purpose: &str) -> Item {
+    let mut item = token(&reset.digest).item();
+    item.insert("type".into(), s("reset_token"));
+    item.insert("purpose".into(), s(purpose));
+    item.insert("account_id".into(), s(reset.account.as_str()));
+    item.insert("email".into(), s(reset.email.as_str()));
+    item.insert("issued_at".into(), s(reset.issued_at.to_rfc3339()));
+    item.insert("expires_at".into(), n(reset.expires_at.timestamp()));
+    item
+}
+
 impl PasswordResets for DynamoStore {
     async fn allow_reset_mail(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<bool> {
         // Three slots hold the times of the last three mails: a mail may go when one of
@@ -68,13 +81,7 @@ impl PasswordResets for DynamoStore {
     }
 
     async fn put_reset_token(&self, reset: &ResetToken) -> StoreResult<()> {
-        let mut item = token(&reset.digest).item();
-        item.insert("type".into(), s("reset_token"));
-        item.insert("account_id".into(), s(reset.account.as_str()));
-        item.insert("email".into(), s(reset.email.as_str()));
-        item.insert("issued_at".into(), s(reset.issued_at.to_rfc3339()));
-        item.insert("expires_at".into(), n(reset.expires_at.timestamp()));
-        self.put("put reset token", item, Some("attribute_not_exists(pk)")).await
+        self.put("put reset token", token_item(reset, "reset"), Some("attribute_not_exists(pk)")).await
     }
 
     async fn reset_token(&self, digest: &TokenDigest) -> StoreResult<Option<ResetToken>> {

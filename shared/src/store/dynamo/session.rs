@@ -37,7 +37,7 @@ fn describe(item: &mut Item, s_: &Session) {
     item.insert("user_agent".into(), s(&s_.user_agent));
 }
 
-fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Session> {
+pub(super) fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Session> {
     let a = Attrs::new(item);
     let created_at = a.instant("created_at")?;
     Ok(Session {

@@ -1,0 +1,52 @@
+//! `send-pending-mail` against DynamoDB Local and moto: one scheduled run over what the
+//! outbox holds, mails and events side by side, and the metrics it reports.
+
+use chrono::{Duration, Utc};
+use shared::events::{PendingEvent, PortalEvent};
+use shared::mail::Mail;
+use shared::outbox::{PendingMail, RunReport};
+use shared::store::Outbox;
+use shared::testing::TestEnv;
+
+#[tokio::test]
+async fn a_run_sends_what_is_left_buries_what_ses_refuses_for_good_and_reports_the_outbox_age() {
+    let env = TestEnv::new().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let sub = env.add_serial(&ana, "SAE", "8.0", shared::domain::Plan::Subscription, Some(30)).await;
+    let now = Utc::now();
+    let mail = |to: &str, minutes: i64| {
+        let body = Mail { to: to.into(), subject: "Aviso".into(), text: "t".into(), html: "<p>t</p>".into() };
+        PendingMail::new(format!("run-{}-{minutes}", env.tag), body, now - Duration::minutes(minutes))
+    };
+    let waiting = mail(ana.email.as_str(), 7);
+    let refused = mail("sin-dominio@", 9);
+    let event = PendingEvent::new(&PortalEvent::activated(&sub, env.today()), now - Duration::minutes(3));
+    for m in [&waiting, &refused] {
+        env.store.put_outgoing(m).await.unwrap();
+    }
+    env.store.put_outgoing(&event).await.unwrap();
+
+    let app = send_pending_mail::App::build(env.base());
+    let (report, metrics) = shared::metrics::captured(app.run(now)).await;
+    let report = report.unwrap();
+    assert_eq!(
+        report.mails,
+        RunReport { sent: 1, dead: 1, oldest_age_seconds: 9 * 60, ..RunReport::default() },
+        "{report:?}"
+    );
+    assert_eq!(report.events, RunReport { sent: 1, oldest_age_seconds: 3 * 60, ..RunReport::default() });
+    assert_eq!(env.mails_to(&ana.email).len(), 1);
+    assert_eq!(env.bus.published_of("SerialActivated").await.len(), 1);
+    assert_eq!(env.dead_letters::<PendingMail>().await.len(), 1);
+    for (name, value) in [("MailsSent", 1.0), ("MailsDead", 1.0), ("EventsSent", 1.0)] {
+        assert_eq!(metrics.sum(name, &[]), value, "{name}: {metrics:?}");
+    }
+    assert_eq!(metrics.values("MailOutboxAge"), [540.0]);
+    assert_eq!(metrics.values("EventOutboxAge"), [180.0]);
+
+    // The next run: nothing left; the ages say so.
+    let (report, metrics) = shared::metrics::captured(app.run(now + Duration::minutes(5))).await;
+    let report = report.unwrap();
+    assert_eq!((report.mails.sent, report.events.sent), (0, 0));
+    assert_eq!((metrics.values("MailOutboxAge"), metrics.values("EventOutboxAge")), (vec![0.0], vec![0.0]));
+}
