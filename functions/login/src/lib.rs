@@ -136,8 +136,10 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         let matches = match &facts.credentials {
-            Some(c) => self.verify(password, c).await?,
-            None => {
+            Some(c) if c.has_password() => self.verify(password, c).await?,
+            // No account, or one without a password yet (imported, invitation not
+            // followed): the same work and the same answer as a wrong password.
+            _ => {
                 self.burn(password).await?;
                 false
             }

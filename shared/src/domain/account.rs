@@ -55,11 +55,19 @@ pub struct Account {
 pub struct Credentials {
     pub account: AccountId,
     pub email: Email,
-    /// Argon2id in PHC string form, parameters included.
+    /// Argon2id in PHC string form, parameters included. Empty while the account has no
+    /// password (imported, its invitation not yet followed): no password matches it.
     pub password_hash: String,
     /// Moves on with every password change; a session lives only for the epoch it was
     /// made with.
     pub password_epoch: u64,
+}
+
+impl Credentials {
+    /// Whether a password was ever set (an imported account has none until its invitation).
+    pub fn has_password(&self) -> bool {
+        !self.password_hash.is_empty()
+    }
 }
 
 #[cfg(test)]

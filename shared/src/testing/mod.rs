@@ -95,6 +95,8 @@ impl TestEnv {
             session_idle_minutes: 30,
             origin_verify_secret: None,
             log_key: crate::config::LogKey::random(),
+            // Portal serials only; a test of legacy serials declares their format here.
+            serials: crate::domain::SerialFormats::portal(),
         };
         let signing_keys_secret = format!("portal-test-{tag}/signing-keys");
         let ring = crate::license::KeyRing::new(Utc::now()).expect("a signing key");
@@ -190,9 +192,22 @@ impl TestEnv {
         plan: Plan,
         next_payment_in_days: Option<i64>,
     ) -> Subscription {
+        self.add_serial_numbered(Serial::generate().unwrap(), owner, system, version, plan, next_payment_in_days).await
+    }
+
+    /// [`TestEnv::add_serial`] with a given number (a legacy serial, say).
+    pub async fn add_serial_numbered(
+        &self,
+        serial: Serial,
+        owner: &Account,
+        system: &str,
+        version: &str,
+        plan: Plan,
+        next_payment_in_days: Option<i64>,
+    ) -> Subscription {
         let next = next_payment_in_days.map(|d| self.days_from_today(d));
         let sub = Subscription {
-            serial: Serial::generate().unwrap(),
+            serial,
             account: owner.id.clone(),
             system: SystemCode::parse(system).unwrap(),
             version: Version::parse(version).unwrap(),

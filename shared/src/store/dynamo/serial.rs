@@ -66,7 +66,7 @@ fn subscription_item(sub: &Subscription, created_at: DateTime<Utc>) -> Item {
     item
 }
 
-fn subscription_from(item: &Item) -> StoreResult<Subscription> {
+pub(super) fn subscription_from(item: &Item) -> StoreResult<Subscription> {
     let a = Attrs::new(item);
     let plan = Plan::parse(a.str("plan")?).ok_or_else(|| a.corrupt("plan is unknown"))?;
     let billing_period = a
