@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use chrono::{Days, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod export;
+mod import;
 mod payment;
 
 use shared::config::Settings;
@@ -56,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: PaymentCommand,
     },
+    /// Load accounts and serials from a CSV file of the older system (checks every line
+    /// first; writes nothing if one is wrong; a second run writes nothing new)
+    Import(import::ImportArgs),
+    /// Every serial with its account and status, as CSV (the import's columns and more)
+    Export(export::ExportArgs),
     /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
     SeedDemo {
         /// Load it into a table that is not on this machine (a demo account with a known
@@ -333,6 +340,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Payment { command: PaymentCommand::Record { serial, paid_through, payment_id, via_bus } } => {
             payment::record(&store, &settings, &sdk, (&serial, &paid_through, &payment_id), via_bus).await?
         }
+        Command::Import(args) => import::run(&store, &settings, args).await?,
+        Command::Export(args) => export::run(&store, &settings, args).await?,
         Command::SeedDemo { i_know_this_is_not_local } => {
             let endpoint = dynamodb_endpoint();
             if !i_know_this_is_not_local && !endpoint.as_deref().is_some_and(is_local) {
