@@ -37,6 +37,19 @@ pub use proxy::{Fault, Proxy};
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
+/// The older system's serial format the tests declare (`LEGACY_SERIAL_PATTERN`).
+pub const LEGACY_PATTERN: &str = "OLD-[0-9]{8}";
+
+/// The serial formats with [`LEGACY_PATTERN`] declared.
+pub fn legacy_formats() -> crate::domain::SerialFormats {
+    crate::domain::SerialFormats::with_legacy(crate::domain::LegacyPattern::new(LEGACY_PATTERN).unwrap())
+}
+
+/// The `n`-th serial of the older system's format.
+pub fn legacy_serial(n: u32) -> Serial {
+    legacy_formats().parse(&format!("OLD-{n:08}")).unwrap()
+}
+
 /// One test's world: its own table, the shared moto mailbox, settings.
 pub struct TestEnv {
     /// The table, through a client whose calls are counted in [`TestEnv::calls`].
@@ -105,6 +118,13 @@ impl TestEnv {
             .expect("store the test's signing keys in moto");
         let bus = TestBus::create(&sdk, &tag).await;
         TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret, bus }
+    }
+
+    /// This world with the older system's serials accepted ([`LEGACY_PATTERN`]), as a
+    /// function with `LEGACY_SERIAL_PATTERN` set accepts them.
+    pub fn with_legacy_serials(mut self) -> TestEnv {
+        self.settings.serials = legacy_formats();
+        self
     }
 
     /// What a function's `App::build` takes, on this test's table and mailbox.
