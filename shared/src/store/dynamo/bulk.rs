@@ -28,7 +28,10 @@ pub const SERIAL_ITEMS: usize = 2;
 impl DynamoStore {
     /// The items at `keys`, any number of them, in BatchGetItems of 100; keys DynamoDB
     /// leaves unprocessed (throttled) are asked for again after a growing pause.
-    async fn batch_get_all(&self, op: &'static str, keys: Vec<Key>) -> StoreResult<Vec<Item>> {
+    async fn batch_get_all(&self, op: &'static str, mut keys: Vec<Key>) -> StoreResult<Vec<Item>> {
+        // DynamoDB refuses a batch that names a key twice.
+        let mut seen = std::collections::HashSet::new();
+        keys.retain(|k| seen.insert(k.clone()));
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH_KEYS) {
             let keys = chunk.iter().map(Key::item).collect();

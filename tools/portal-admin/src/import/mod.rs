@@ -106,7 +106,7 @@ pub async fn run(store: &DynamoStore, settings: &Settings, args: ImportArgs) -> 
         return Ok(());
     }
 
-    let stop = StopAfter(args.stop_after);
+    let stop = StopAfter::new(args.stop_after);
     let mut written = Written::default();
     write::accounts(store, &source, &rules, &ledger, now, &stop, &mut written).await?;
     write::serials(store, &source, &rules, &ledger, now, &stop, &mut written).await?;

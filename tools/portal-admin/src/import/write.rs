@@ -5,6 +5,7 @@
 //! after a growing pause; one that fails for good stops the import, and what was written
 //! stays: the next run finds it and writes the rest.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -39,44 +40,59 @@ pub struct Written {
 }
 
 /// A test hook (`--stop-after`, hidden): the process ends abruptly after this many
-/// transactions, as a kill would end it.
-pub struct StopAfter(pub Option<u32>);
+/// transactions of the run, as a kill would end it.
+pub struct StopAfter {
+    limit: Option<u32>,
+    committed: Cell<u32>,
+}
+
+impl StopAfter {
+    pub fn new(limit: Option<u32>) -> Self {
+        StopAfter { limit, committed: Cell::new(0) }
+    }
+
+    fn one_more(&self) {
+        let n = self.committed.get() + 1;
+        self.committed.set(n);
+        if self.limit.is_some_and(|limit| n >= limit) {
+            eprintln!("import: stopped after {n} transactions (--stop-after)");
+            std::process::exit(3);
+        }
+    }
+}
 
 type Outcome<T> = (Vec<T>, std::result::Result<Vec<bool>, StoreError>);
 
-/// Transactions in flight, and how many have committed.
-struct Flight<T> {
+/// Transactions in flight.
+struct Flight<'a, T> {
     tasks: JoinSet<Outcome<T>>,
-    committed: u32,
-    stop: Option<u32>,
+    stop: &'a StopAfter,
 }
 
-impl<T: Send + 'static> Flight<T> {
-    fn new(stop: &StopAfter) -> Self {
-        Flight { tasks: JoinSet::new(), committed: 0, stop: stop.0 }
+impl<'a, T: Send + 'static> Flight<'a, T> {
+    fn new(stop: &'a StopAfter) -> Self {
+        Flight { tasks: JoinSet::new(), stop }
     }
 
     /// Sends one transaction, after waiting for one in flight if too many are.
-    async fn send<F, Fut>(&mut self, batch: Vec<T>, write: F) -> Option<Outcome<T>>
+    async fn send<F, Fut>(&mut self, batch: Vec<T>, write: F) -> Result<Option<Outcome<T>>>
     where
         F: FnOnce(Vec<T>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Outcome<T>> + Send + 'static,
     {
-        let finished = if self.tasks.len() >= IN_FLIGHT { self.next().await } else { None };
+        let finished = if self.tasks.len() >= IN_FLIGHT { self.next().await? } else { None };
         self.tasks.spawn(write(batch));
-        finished
+        Ok(finished)
     }
 
-    async fn next(&mut self) -> Option<Outcome<T>> {
-        let outcome = self.tasks.join_next().await?.ok()?;
+    /// The next transaction to finish; `None` when none is in flight.
+    async fn next(&mut self) -> Result<Option<Outcome<T>>> {
+        let Some(joined) = self.tasks.join_next().await else { return Ok(None) };
+        let outcome = joined.map_err(|e| input(format!("a write failed: {e}")))?;
         if outcome.1.is_ok() {
-            self.committed += 1;
-            if self.stop.is_some_and(|n| self.committed >= n) {
-                eprintln!("import: stopped after {} transactions (--stop-after)", self.committed);
-                std::process::exit(3);
-            }
+            self.stop.one_more();
         }
-        Some(outcome)
+        Ok(Some(outcome))
     }
 }
 
@@ -144,7 +160,7 @@ pub async fn accounts(
                 let result = with_retries(|| store.add_imported_accounts(&batch, now)).await;
                 (batch, result)
             };
-            finished.extend(flight.send(std::mem::take(&mut batch), send).await);
+            finished.extend(flight.send(std::mem::take(&mut batch), send).await?);
         }
         for outcome in finished.drain(..) {
             settle_accounts(store, outcome, written, &mut progress).await?;
@@ -153,7 +169,7 @@ pub async fn accounts(
             break;
         }
     }
-    while let Some(outcome) = flight.next().await {
+    while let Some(outcome) = flight.next().await? {
         settle_accounts(store, outcome, written, &mut progress).await?;
     }
     progress.finish();
@@ -258,13 +274,13 @@ pub async fn serials(
                 let result = with_retries(|| store.add_imported_serials(&pairs, now)).await;
                 (batch, result)
             };
-            finished.extend(flight.send(std::mem::take(&mut batch), send).await);
+            finished.extend(flight.send(std::mem::take(&mut batch), send).await?);
         }
         for outcome in finished.drain(..) {
             settle_serials(store, ledger, outcome, written, &mut again, &mut progress).await?;
         }
         if done && batch.is_empty() && again.is_empty() {
-            match flight.next().await {
+            match flight.next().await? {
                 Some(outcome) => settle_serials(store, ledger, outcome, written, &mut again, &mut progress).await?,
                 None => break,
             }
