@@ -406,7 +406,7 @@ async fn an_imported_account_without_a_password_answers_as_a_wrong_password() {
     }
     // The same answer and the same calls as a wrong password of an account that has one.
     let before = env.calls.now();
-    let (_, wrong_body, _) = login(&app, &ana.email.to_string(), "not-the-password").await;
+    let (_, wrong_body, _) = login(&app, ana.email.as_str(), "not-the-password").await;
     let wrong = env.calls.since(before);
     let before = env.calls.now();
     let (_, body, _) = login(&app, &email, "not-the-password").await;

@@ -268,4 +268,8 @@ async fn upgrading_a_legacy_serial_issues_a_portal_serial() {
     assert_eq!(stored.superseded_by, Some(new_serial.clone()));
     let new = w.env.store.subscription(&w.ana.id, &new_serial).await.unwrap().unwrap();
     assert_eq!(new.upgraded_from, Some(old));
+    let upgraded = w.env.bus.published_of("SerialUpgraded").await;
+    assert_eq!(upgraded.len(), 1, "its SerialUpgraded, within the events' contract");
+    assert_eq!(upgraded[0]["detail"]["old_serial"], "OLD-00004321");
+    assert_eq!(upgraded[0]["detail"]["new_serial"], new_serial.as_str());
 }

@@ -207,6 +207,9 @@ async fn a_legacy_serial_validates_where_its_format_is_declared_and_nothing_else
     assert_eq!(body["status"], "active");
     let stored = env.store.subscription(&ana.id, &old).await.unwrap().unwrap();
     assert_eq!(stored.activated_on, Some(env.today()), "the first validation activates a legacy serial too");
+    let activated = env.bus.published_of("SerialActivated").await;
+    assert_eq!(activated.len(), 1, "its SerialActivated, within the events' contract");
+    assert_eq!(activated[0]["detail"]["serial"], "OLD-00001234");
 
     // A serial of neither format is refused without a store read.
     for junk in ["OLD-1234", "OLD-00001234-X", "NEW-00001234"] {
