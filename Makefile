@@ -7,11 +7,11 @@ VENV_BIN := $(CURDIR)/.tools/venv/bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 N ?= 10
 
-.PHONY: help dev test fuzz load mail events tools build web bench bench-keys clean
+.PHONY: help dev test fuzz load mail events tools build web bench bench-keys bench-import clean
 
 help: ## list the targets
 	@echo "make targets:"
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 16
 
 dev: ## run the portal locally: emulators, demo data, API on :3000 (functions on :9000), web page on :5173 (Ctrl-C stops all)
 	@scripts/dev.sh
@@ -51,6 +51,9 @@ build: ## release arm64 bootstraps of every function (cargo lambda build), with 
 
 bench: ## measure the bootstraps (sizes, cold start vs a hello-world, warm latency, RSS, calls); writes BENCHMARKS.md (RUNS=30 WARM=200 COMPARE=1)
 	@scripts/bench.sh
+
+bench-import: ## import 100,000 generated serials of 40,000 accounts into a throw-away DynamoDB Local: time and peak RSS into BENCHMARKS.md (SERIALS, ACCOUNTS)
+	@scripts/bench_import.sh
 
 bench-keys: ## with make dev running: KMS Sign per answer vs Secrets Manager read per instance, against moto (MOTO_URL)
 	@scripts/tools.sh --check >/dev/null

@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::zone::Zone;
 
+use crate::domain::{LegacyPattern, SerialFormats};
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("missing required setting {0}")]
@@ -30,6 +32,9 @@ pub struct Settings {
     pub origin_verify_secret: Option<String>,
     /// Keys the hash that names an e-mail in the auth log (`LOG_EMAIL_KEY`).
     pub log_key: LogKey,
+    /// The serials accepted where one comes in: the portal's, and the vendor's legacy
+    /// format when `LEGACY_SERIAL_PATTERN` declares it.
+    pub serials: SerialFormats,
 }
 
 /// The key of the e-mail tags in the auth log. Without `LOG_EMAIL_KEY` it is random per
@@ -96,7 +101,22 @@ impl Settings {
             }
             None => LogKey::random(),
         };
-        Ok(Settings { table_name, time_zone, session_ttl_hours, session_idle_minutes, origin_verify_secret, log_key })
+        let serials = match get("LEGACY_SERIAL_PATTERN").filter(|s| !s.trim().is_empty()) {
+            None => SerialFormats::portal(),
+            Some(p) => SerialFormats::with_legacy(
+                LegacyPattern::new(&p)
+                    .map_err(|e| ConfigError::Invalid { name: "LEGACY_SERIAL_PATTERN", reason: e.to_string() })?,
+            ),
+        };
+        Ok(Settings {
+            table_name,
+            time_zone,
+            session_ttl_hours,
+            session_idle_minutes,
+            origin_verify_secret,
+            log_key,
+            serials,
+        })
     }
 
     /// Today in the vendor's time zone: statuses and activation dates use it.
@@ -184,6 +204,18 @@ mod tests {
             "setting TIME_ZONE is invalid: \"Mars/Base\" is not an IANA time zone such as America/Mexico_City"
         );
         assert!(MailSettings::from_lookup(lookup(&[("MAIL_FROM", "a@b.c")])).is_err());
+    }
+
+    #[test]
+    fn legacy_serial_pattern_is_read_once_and_checked() {
+        let s = Settings::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
+        assert!(s.serials.legacy().is_none());
+        let s =
+            Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("LEGACY_SERIAL_PATTERN", "SAE-[0-9]{8}")])).unwrap();
+        assert_eq!(s.serials.legacy().map(|p| p.as_str()), Some("SAE-[0-9]{8}"));
+        assert!(s.serials.parse("sae-12345678").unwrap().is_legacy());
+        let err = Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("LEGACY_SERIAL_PATTERN", "[0-9")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "LEGACY_SERIAL_PATTERN", .. }), "{err}");
     }
 
     #[test]

@@ -474,7 +474,7 @@ export interface components {
         };
         LicenseFile: {
             /**
-             * @description `<serial>.lic`: the name to save `license` under.
+             * @description `<serial>.lic`: the name to save `license` under (a legacy serial keeps its dashes).
              * @example SKSNWR4TQD.lic
              */
             file_name: string;
@@ -688,6 +688,9 @@ export interface components {
         /**
          * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
          *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+         *     Where the vendor declares its older system's format (`LEGACY_SERIAL_PATTERN`), a
+         *     serial of that format is accepted too (letters, digits and dashes, at most 64,
+         *     matched whole and ignoring case); one that fits neither is 400 before any store read.
          * @example SKSNWR4TQD
          */
         Serial: string;
@@ -902,6 +905,9 @@ export interface operations {
                 /**
                  * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
                  *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 *     Where the vendor declares its older system's format (`LEGACY_SERIAL_PATTERN`), a
+                 *     serial of that format is accepted too (letters, digits and dashes, at most 64,
+                 *     matched whole and ignoring case); one that fits neither is 400 before any store read.
                  * @example SKSNWR4TQD
                  */
                 serial: components["parameters"]["Serial"];
@@ -993,6 +999,9 @@ export interface operations {
                 /**
                  * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
                  *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 *     Where the vendor declares its older system's format (`LEGACY_SERIAL_PATTERN`), a
+                 *     serial of that format is accepted too (letters, digits and dashes, at most 64,
+                 *     matched whole and ignoring case); one that fits neither is 400 before any store read.
                  * @example SKSNWR4TQD
                  */
                 serial: components["parameters"]["Serial"];
@@ -1061,6 +1070,9 @@ export interface operations {
                 /**
                  * @description An electronic serial number: 10 characters of `0-9A-Z` without I, L, O and U, the
                  *     last a check character. Accepted case-insensitively, spaces and dashes ignored.
+                 *     Where the vendor declares its older system's format (`LEGACY_SERIAL_PATTERN`), a
+                 *     serial of that format is accepted too (letters, digits and dashes, at most 64,
+                 *     matched whole and ignoring case); one that fits neither is 400 before any store read.
                  * @example SKSNWR4TQD
                  */
                 serial: components["parameters"]["Serial"];

@@ -2,7 +2,7 @@
 // anywhere else.
 import type { LicenseFile } from './api.ts';
 
-const FILE_NAME = /^[0-9A-Z]+\.lic$/;
+const FILE_NAME = /^[0-9A-Z-]+\.lic$/;
 
 /** The name to save the file under: the API's `<serial>.lic`, or that of `serial`. */
 export function licenseFileName(file: Pick<LicenseFile, 'file_name'>, serial: string): string {

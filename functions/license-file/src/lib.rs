@@ -86,7 +86,7 @@ impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
     async fn license_file(&self, call: Call) -> Reply {
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
-        let serial = call.serial()?;
+        let serial = call.serial(&self.settings.serials)?;
         // A bearer that cannot be one of ours costs no read either; one that can names its
         // account, so the serial and the account are read alongside the session check.
         let account_id = token_account(&call)?;

@@ -258,3 +258,23 @@ async fn a_file_signed_before_a_rotation_still_verifies_and_new_ones_use_the_new
     let issued: DateTime<Utc> = Utc.timestamp_opt(new.iat as i64, 0).unwrap();
     assert!((Utc::now() - issued).num_seconds().abs() < 60);
 }
+
+#[tokio::test]
+async fn a_legacy_serial_gets_its_file_under_its_own_name() {
+    let env = TestEnv::new().await.with_legacy_serials();
+    env.add_products().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", COMPANY).await;
+    let old = shared::testing::legacy_serial(99);
+    env.add_serial_numbered(old.clone(), &ana, "SAE", "8.0", Plan::Subscription, Some(30)).await;
+    let w = World { app: App::build(env.base()), token: env.session_for(&ana).await, env, ana };
+    let (status, file) = w.ask("OLD-00000099", json!(INSTALLATION)).await;
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(file["file_name"], "OLD-00000099.lic");
+    let facts = w.verify(&file, &old, INSTALLATION).await.expect("the verifier accepts it");
+    assert_eq!(facts.serial, "OLD-00000099");
+    // A serial of neither format: 400 before the session or the serial is read.
+    let before = w.env.calls.calls();
+    let (status, body) = w.ask("OLD-99", json!(INSTALLATION)).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (400, "invalid_request"));
+    assert_eq!(w.env.calls.calls(), before);
+}

@@ -173,3 +173,25 @@ async fn no_token_or_a_bad_one_is_unauthorized() {
     let res = call(&w.app, fixture("subscriptions", &[("TOKEN", &"x".repeat(43))])).await;
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn a_legacy_serial_is_listed_as_the_older_system_spelled_it() {
+    let env = TestEnv::new().await.with_legacy_serials();
+    env.add_products().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let old = shared::testing::legacy_serial(77);
+    env.add_serial_numbered(old.clone(), &ana, "SAE", "7.0", Plan::Subscription, Some(10)).await;
+    let new = env.add_serial(&ana, "NOI", "11.0", Plan::Subscription, Some(10)).await.serial;
+    let app = App::build(env.base());
+    let token = env.session_for(&ana).await;
+    let res = call(&app, fixture("subscriptions", &[("TOKEN", &token)])).await;
+    assert_eq!(res.status(), 200);
+    let body = json_of(&res);
+    let serials: Vec<&str> =
+        body["subscriptions"].as_array().unwrap().iter().map(|s| s["serial"].as_str().unwrap()).collect();
+    assert_eq!(serials, [new.as_str(), old.as_str()], "ordered by system: NOI, then SAE");
+    let legacy = &body["subscriptions"][1];
+    assert_eq!(legacy["serial"], "OLD-00000077");
+    assert_eq!(legacy["status"], "active");
+    assert_eq!(legacy["upgrade"]["available"], true, "a legacy subscription is upgraded like any other");
+}

@@ -140,7 +140,9 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         let matches = match &facts.credentials {
+            // One without a password yet costs what a wrong password does (`verify`).
             Some(c) => self.verify(password, c).await?,
+            // No account: the same work and the same answer.
             None => {
                 self.burn(password).await?;
                 false

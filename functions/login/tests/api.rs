@@ -391,3 +391,32 @@ async fn bad_input_gets_the_contract_codes() {
     assert_eq!((res.status().as_u16(), json_of(&res)["code"].as_str()), (415, Some("unsupported_media_type")));
     assert_eq!(env.calls.calls(), before, "no store call");
 }
+
+#[tokio::test]
+async fn an_imported_account_without_a_password_answers_as_a_wrong_password() {
+    use shared::store::{BulkLoad, Logins};
+    let (env, app, ana) = setup().await;
+    let imported = Account {
+        id: shared::domain::AccountId::generate().unwrap(),
+        email: env.email("imported"),
+        name: "Irma Importada".into(),
+        company: "Importaciones SA".into(),
+    };
+    assert_eq!(env.store.add_imported_accounts(std::slice::from_ref(&imported), Utc::now()).await.unwrap(), [true]);
+    let login_item = env.store.credentials(&imported.email).await.unwrap().expect("its login item");
+    assert!(!login_item.has_password());
+
+    let email = imported.email.to_string();
+    for password in ["anything-at-all", "Comercial-2026"] {
+        let (status, body, _) = login(&app, &email, password).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("invalid_credentials")), "{password:?}");
+    }
+    // The same answer and the same calls as a wrong password of an account that has one.
+    let before = env.calls.now();
+    let (_, wrong_body, _) = login(&app, ana.email.as_str(), "not-the-password").await;
+    let wrong = env.calls.since(before);
+    let before = env.calls.now();
+    let (_, body, _) = login(&app, &email, "not-the-password").await;
+    assert_eq!(env.calls.since(before), wrong);
+    assert_eq!(body, wrong_body);
+}

@@ -88,7 +88,7 @@ impl<S: Payments + EventOutbox> App<S> {
     /// One delivery of an event from the bus.
     pub async fn handle(&self, event: &Value, now: DateTime<Utc>) -> Result<Outcome, Retry> {
         let today = self.settings.today(now);
-        let applied = match PaymentRecorded::from_event(event, today) {
+        let applied = match PaymentRecorded::from_event(event, today, &self.settings.serials) {
             Ok(payment) => apply(&self.store, &payment, now).await,
             Err(rejection) => Err(PaymentError::Rejected(rejection)),
         };

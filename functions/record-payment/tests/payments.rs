@@ -223,3 +223,19 @@ async fn a_payment_waits_on_the_store_three_times_and_a_redelivery_once() {
     assert!(matches!(app.handle(&event, Utc::now()).await.unwrap(), Outcome::AlreadyApplied { .. }));
     assert_eq!(env.calls.since(before).round_trips, 1, "a redelivery is answered by the first reads");
 }
+
+#[tokio::test]
+async fn a_payment_for_a_legacy_serial_applies_where_its_format_is_declared() {
+    let env = TestEnv::new().await.with_legacy_serials();
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let old = shared::testing::legacy_serial(31);
+    let sub = env.add_serial_numbered(old, &ana, "SAE", "8.0", Plan::Subscription, Some(3)).await;
+    let paid_through = env.days_from_today(33);
+    // Billing names it as the older system spelled it, in lower case.
+    let event = payment_event(&format!("P-legacy-{}", env.tag), "old-00000031", paid_through);
+    shared::testing::bus::assert_event_contract(&event);
+    assert!(matches!(app(&env).handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
+    assert_eq!(stored(&env, &sub).await.next_payment_on, Some(paid_through));
+    let applied = env.bus.published_of("PaymentApplied").await;
+    assert_eq!(applied[0]["detail"]["serial"], "OLD-00000031");
+}

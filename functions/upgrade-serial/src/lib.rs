@@ -76,7 +76,7 @@ where
     async fn upgrade(&self, call: Call) -> Reply {
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
-        let serial = call.serial()?;
+        let serial = call.serial(&self.settings.serials)?;
         // The reads go out together (the token names the account): the session check, the
         // old serial, the account (for the mail) and, on first use, the catalog.
         let owner = token_account(&call)?;

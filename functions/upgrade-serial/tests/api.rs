@@ -250,3 +250,28 @@ async fn the_upgrade_event_survives_a_bus_outage_and_is_published_once_by_the_re
     assert_eq!(published[0]["detail"]["old_serial"], old.serial.as_str());
     assert_eq!(published[0]["detail"]["new_serial"], body["subscription"]["serial"]);
 }
+
+#[tokio::test]
+async fn upgrading_a_legacy_serial_issues_a_portal_serial() {
+    let env = TestEnv::new().await.with_legacy_serials();
+    env.add_products().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let old = shared::testing::legacy_serial(4321);
+    env.add_serial_numbered(old.clone(), &ana, "SAE", "7.0", Plan::Subscription, Some(13)).await;
+    let w = World { function: App::build(env.base()), token: env.session_for(&ana).await, env, ana };
+    let (status, body) = w.upgrade("upgrade", "old-00004321").await;
+    assert_eq!(status, 201, "{body}");
+    let new_serial = Serial::parse(body["subscription"]["serial"].as_str().unwrap()).expect("a portal serial");
+    assert!(!new_serial.is_legacy());
+    assert_eq!(body["subscription"]["upgraded_from"], "OLD-00004321");
+    assert_eq!(body["previous"]["serial"], "OLD-00004321");
+    assert_eq!(body["previous"]["status"], "superseded");
+    let stored = w.env.store.subscription(&w.ana.id, &old).await.unwrap().unwrap();
+    assert_eq!(stored.superseded_by, Some(new_serial.clone()));
+    let new = w.env.store.subscription(&w.ana.id, &new_serial).await.unwrap().unwrap();
+    assert_eq!(new.upgraded_from, Some(old));
+    let upgraded = w.env.bus.published_of("SerialUpgraded").await;
+    assert_eq!(upgraded.len(), 1, "its SerialUpgraded, within the events' contract");
+    assert_eq!(upgraded[0]["detail"]["old_serial"], "OLD-00004321");
+    assert_eq!(upgraded[0]["detail"]["new_serial"], new_serial.as_str());
+}

@@ -82,7 +82,7 @@ fn rest_of_hour(now: DateTime<Utc>) -> u64 {
 impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
     async fn validate(&self, call: Call) -> Reply {
         let now = call.now;
-        let serial = call.serial()?;
+        let serial = call.serial(&self.settings.serials)?;
         let body = call.body()?;
         let company = body.string("company", 512)?;
         let nonce = body.optional_string("nonce", MAX_NONCE)?;

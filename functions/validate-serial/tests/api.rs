@@ -201,3 +201,42 @@ async fn a_first_activation_while_the_bus_is_down_is_answered_and_its_event_publ
     assert_eq!(activated.len(), 1);
     assert_eq!(activated[0]["detail"]["serial"], sub.serial.as_str());
 }
+
+#[tokio::test]
+async fn a_legacy_serial_validates_where_its_format_is_declared_and_nothing_else_reads_the_store() {
+    let env = TestEnv::new().await.with_legacy_serials();
+    env.add_products().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", COMPANY).await;
+    let app = App::build(env.base());
+    let old = shared::testing::legacy_serial(1234);
+    let sub = env.add_serial_numbered(old.clone(), &ana, "SAE", "7.0", Plan::Subscription, Some(20)).await;
+    set(&env, &sub, "REMOVE activated_on", &[]).await;
+
+    // As the desktop program holds it (any case): answered from the store, and activated.
+    let (status, body) = validate(&app, "validate", "old-00001234", COMPANY).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["serial"], "OLD-00001234");
+    assert_eq!(body["status"], "active");
+    let stored = env.store.subscription(&ana.id, &old).await.unwrap().unwrap();
+    assert_eq!(stored.activated_on, Some(env.today()), "the first validation activates a legacy serial too");
+    let activated = env.bus.published_of("SerialActivated").await;
+    assert_eq!(activated.len(), 1, "its SerialActivated, within the events' contract");
+    assert_eq!(activated[0]["detail"]["serial"], "OLD-00001234");
+
+    // A serial of neither format is refused without a store read.
+    for junk in ["OLD-1234", "OLD-00001234-X", "NEW-00001234"] {
+        let before = env.calls.calls();
+        let (status, body) = validate(&app, "validate", junk, COMPANY).await;
+        assert_eq!((status, body["code"].as_str().unwrap()), (400, "invalid_request"), "{junk}");
+        assert_eq!(env.calls.calls(), before, "{junk} is answered without reading the store");
+    }
+
+    // Where the format is not declared, the same serial is a mistyped one: no store read.
+    let mut base = env.base();
+    base.settings.serials = shared::domain::SerialFormats::portal();
+    let portal_only = App::build(base);
+    let before = env.calls.calls();
+    let (status, body) = validate(&portal_only, "validate", "OLD-00001234", COMPANY).await;
+    assert_eq!((status, body["code"].as_str().unwrap()), (400, "invalid_request"));
+    assert_eq!(env.calls.calls(), before);
+}

@@ -64,6 +64,13 @@ pub struct Credentials {
     pub password_epoch: u64,
 }
 
+impl Credentials {
+    /// Whether a password was ever set (an imported account has none until its invitation).
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ pub use account::{Account, AccountId, Credentials};
 pub use email::Email;
 pub use payment::{PaymentId, PaymentRecorded, PaymentRejection, BILLING_SOURCE, PAYMENT_RECORDED};
 pub use product::{Catalog, Product, SystemCode, Terms};
-pub use serial::{Serial, SerialError};
+pub use serial::{LegacyPattern, Serial, SerialError, SerialFormats};
 pub use subscription::{
     BillingPeriod, NoUpgradeReason, Plan, SerialStatus, Subscription, TermsAcceptance, Upgrade, UpgradeOffer,
     UpgradeRefusal,

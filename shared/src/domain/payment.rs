@@ -5,7 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use super::serial::Serial;
+use super::serial::{Serial, SerialFormats};
 use super::subscription::{Plan, Subscription};
 
 /// The billing system's id of a payment: what makes a redelivered event harmless.
@@ -78,7 +78,8 @@ pub const MAX_YEARS_AHEAD: i32 = 5;
 
 impl PaymentRecorded {
     /// Reads an EventBridge event (the whole envelope, as the rule delivers it).
-    pub fn from_event(event: &Value, today: NaiveDate) -> Result<Self, PaymentRejection> {
+    /// `serials`: the formats a serial may have (billing names legacy serials too).
+    pub fn from_event(event: &Value, today: NaiveDate, serials: &SerialFormats) -> Result<Self, PaymentRejection> {
         let malformed = |what: &str| PaymentRejection::Malformed(what.to_string());
         if event.get("source").and_then(Value::as_str) != Some(BILLING_SOURCE) {
             return Err(malformed("source must be \"billing\""));
@@ -95,7 +96,7 @@ impl PaymentRecorded {
         };
         let payment_id = PaymentId::parse(field("payment_id")?)?;
         let serial =
-            Serial::parse(field("serial")?).map_err(|e| PaymentRejection::Malformed(format!("detail.serial: {e}")))?;
+            serials.parse(field("serial")?).map_err(|e| PaymentRejection::Malformed(format!("detail.serial: {e}")))?;
         let paid_through = NaiveDate::parse_from_str(field("paid_through")?, "%Y-%m-%d")
             .map_err(|_| malformed("detail.paid_through must be a date YYYY-MM-DD"))?;
         let limit = today.with_year(today.year() + MAX_YEARS_AHEAD).unwrap_or(NaiveDate::MAX);
@@ -158,11 +159,23 @@ mod tests {
         let p = PaymentRecorded::from_event(
             &event(json!({"payment_id": " P-1 ", "serial": typed, "paid_through": "2027-01-10"})),
             today(),
+            &SerialFormats::portal(),
         )
         .unwrap();
         assert_eq!(p.payment_id.as_str(), "P-1");
         assert_eq!(p.serial, serial);
         assert_eq!(p.paid_through, NaiveDate::from_ymd_opt(2027, 1, 10).unwrap());
+    }
+
+    #[test]
+    fn a_payment_may_name_a_legacy_serial_when_the_format_is_declared() {
+        let detail = json!({"payment_id": "P-2", "serial": "sae-0042", "paid_through": "2027-01-10"});
+        let legacy = SerialFormats::with_legacy(super::super::LegacyPattern::new("SAE-[0-9]{4}").unwrap());
+        let p = PaymentRecorded::from_event(&event(detail.clone()), today(), &legacy).unwrap();
+        assert_eq!(p.serial.as_str(), "SAE-0042");
+        assert!(p.serial.is_legacy());
+        let refused = PaymentRecorded::from_event(&event(detail), today(), &SerialFormats::portal());
+        assert!(matches!(refused, Err(PaymentRejection::Malformed(why)) if why.starts_with("detail.serial")));
     }
 
     #[test]
@@ -177,14 +190,18 @@ mod tests {
             (json!({"payment_id": "P", "serial": serial, "paid_through": "2040-01-01"}), "years ahead"),
         ];
         for (detail, named) in cases {
-            let err = PaymentRecorded::from_event(&event(detail.clone()), today()).unwrap_err();
+            let err =
+                PaymentRecorded::from_event(&event(detail.clone()), today(), &SerialFormats::portal()).unwrap_err();
             assert_eq!(err.code(), "malformed", "{detail}");
             assert!(err.to_string().contains(named), "{err} should name {named}");
         }
         let mut wrong_source = event(json!({"payment_id": "P", "serial": serial, "paid_through": "2027-01-10"}));
         wrong_source["source"] = json!("crm");
-        assert!(PaymentRecorded::from_event(&wrong_source, today()).unwrap_err().to_string().contains("source"));
-        assert!(PaymentRecorded::from_event(&json!([1, 2]), today()).is_err());
+        assert!(PaymentRecorded::from_event(&wrong_source, today(), &SerialFormats::portal())
+            .unwrap_err()
+            .to_string()
+            .contains("source"));
+        assert!(PaymentRecorded::from_event(&json!([1, 2]), today(), &SerialFormats::portal()).is_err());
     }
 
     #[test]

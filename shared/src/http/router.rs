@@ -17,7 +17,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use super::body::{query_choice, truncate, JsonBody, MAX_FIELD_BYTES};
 use super::response::no_content;
 use super::ApiError;
-use crate::domain::Serial;
+use crate::domain::{Serial, SerialFormats};
 
 pub type Reply = Result<Response<Body>, ApiError>;
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Reply> + Send + 'a>>;
@@ -83,9 +83,10 @@ impl Call {
         self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).ok_or(ApiError::RouteNotFound)
     }
 
-    /// The `{serial}` path parameter, parsed; a mistyped one is 400 before any store read.
-    pub fn serial(&self) -> Result<Serial, ApiError> {
-        parse_serial(self.param("serial")?)
+    /// The `{serial}` path parameter, parsed in one of `formats` (the function's settings);
+    /// a mistyped one is 400 before any store read.
+    pub fn serial(&self, formats: &SerialFormats) -> Result<Serial, ApiError> {
+        parse_serial(self.param("serial")?, formats)
     }
 
     /// The bearer token, or 401 `unauthorized`.
@@ -109,11 +110,11 @@ impl Call {
     }
 }
 
-pub fn parse_serial(raw: &str) -> Result<Serial, ApiError> {
+pub fn parse_serial(raw: &str, formats: &SerialFormats) -> Result<Serial, ApiError> {
     if raw.len() > 64 {
         return Err(ApiError::InvalidRequest("serial: too long to be a serial number".into()));
     }
-    Serial::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("serial: {e}")))
+    formats.parse(raw).map_err(|e| ApiError::InvalidRequest(format!("serial: {e}")))
 }
 
 /// A function: its state and its route table, built once per cold start.

@@ -18,7 +18,7 @@ use crate::domain::{Account, AccountId, Credentials, Email, PaymentId, Product, 
 use crate::events::PendingEvent;
 use crate::outbox::PendingMail;
 
-pub use dynamo::{keys, DynamoStore, Key};
+pub use dynamo::{keys, DynamoStore, Key, ACCOUNT_ITEMS, SERIAL_ITEMS};
 pub use operations::{
     AcceptedTerms, AccountOverview, InvitationCursor, InvitationPage, Invitations, InviteOutcome, MailsTo,
     PendingInvitation, Support,
@@ -367,4 +367,58 @@ pub trait SerialWriter {
     /// Adds a serial with its claim; `Conflict` if the serial number exists or the
     /// account does not.
     async fn add_subscription(&self, subscription: &Subscription) -> StoreResult<()>;
+}
+
+/// Partitions of the account directory (by the first hex digit of the account id).
+pub const DIRECTORY_SHARDS: u32 = 16;
+
+/// Every account, listed by the writes that create accounts: how the export reads the
+/// whole customer base with Queries.
+pub trait AccountDirectory {
+    /// One page of shard `shard` (of [`DIRECTORY_SHARDS`]) of the directory, in account id
+    /// order, after `after`; the id to continue after, if there is more.
+    async fn directory_page(
+        &self,
+        shard: u8,
+        after: Option<&AccountId>,
+    ) -> StoreResult<(Vec<AccountId>, Option<AccountId>)>;
+    /// The account's profile and its serials, in one Query of its partition.
+    async fn account_and_serials(&self, id: &AccountId) -> StoreResult<Option<(Account, Vec<Subscription>)>>;
+}
+
+/// An e-mail's login item as a bulk load finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingLogin {
+    pub email: Email,
+    pub account: AccountId,
+    /// The account as the login item copies it; `None` for one without the copies.
+    pub holder: Option<Account>,
+}
+
+/// Who holds a serial number (its claim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialHolder {
+    pub serial: Serial,
+    pub account: AccountId,
+}
+
+/// The operators' bulk load (`portal-admin import`): the reads that find what exists, and
+/// writes of many accounts or serials at once with the items `account add` and
+/// `subscription add` write.
+pub trait BulkLoad {
+    /// The login items of these e-mails, those that exist (any number, 100 per read).
+    async fn existing_logins(&self, emails: &[Email]) -> StoreResult<Vec<ExistingLogin>>;
+    /// The claims of these serials, those that exist.
+    async fn serial_holders(&self, serials: &[Serial]) -> StoreResult<Vec<SerialHolder>>;
+    /// Creates accounts without a password, each with its login, pending invitation and
+    /// directory entry, all in one transaction ([`ACCOUNT_ITEMS`] items each, so at most
+    /// 25); per account, whether it was written (`false`: its e-mail is taken).
+    async fn add_imported_accounts(&self, accounts: &[Account], now: DateTime<Utc>) -> StoreResult<Vec<bool>>;
+    /// Creates serials with their claims (the owner's company on each claim), at most 50,
+    /// in one transaction; per serial, whether it was written (`false`: its number exists).
+    async fn add_imported_serials(
+        &self,
+        serials: &[(Subscription, String)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<bool>>;
 }

@@ -37,6 +37,19 @@ pub use proxy::{Fault, Proxy};
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
+/// The older system's serial format the tests declare (`LEGACY_SERIAL_PATTERN`).
+pub const LEGACY_PATTERN: &str = "OLD-[0-9]{8}";
+
+/// The serial formats with [`LEGACY_PATTERN`] declared.
+pub fn legacy_formats() -> crate::domain::SerialFormats {
+    crate::domain::SerialFormats::with_legacy(crate::domain::LegacyPattern::new(LEGACY_PATTERN).unwrap())
+}
+
+/// The `n`-th serial of the older system's format.
+pub fn legacy_serial(n: u32) -> Serial {
+    legacy_formats().parse(&format!("OLD-{n:08}")).unwrap()
+}
+
 /// One test's world: its own table, the shared moto mailbox, settings.
 pub struct TestEnv {
     /// The table, through a client whose calls are counted in [`TestEnv::calls`].
@@ -95,6 +108,8 @@ impl TestEnv {
             session_idle_minutes: 30,
             origin_verify_secret: None,
             log_key: crate::config::LogKey::random(),
+            // Portal serials only; a test of legacy serials declares their format here.
+            serials: crate::domain::SerialFormats::portal(),
         };
         let signing_keys_secret = format!("portal-test-{tag}/signing-keys");
         let ring = crate::license::KeyRing::new(Utc::now()).expect("a signing key");
@@ -103,6 +118,13 @@ impl TestEnv {
             .expect("store the test's signing keys in moto");
         let bus = TestBus::create(&sdk, &tag).await;
         TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret, bus }
+    }
+
+    /// This world with the older system's serials accepted ([`LEGACY_PATTERN`]), as a
+    /// function with `LEGACY_SERIAL_PATTERN` set accepts them.
+    pub fn with_legacy_serials(mut self) -> TestEnv {
+        self.settings.serials = legacy_formats();
+        self
     }
 
     /// What a function's `App::build` takes, on this test's table and mailbox.
@@ -190,9 +212,22 @@ impl TestEnv {
         plan: Plan,
         next_payment_in_days: Option<i64>,
     ) -> Subscription {
+        self.add_serial_numbered(Serial::generate().unwrap(), owner, system, version, plan, next_payment_in_days).await
+    }
+
+    /// [`TestEnv::add_serial`] with a given number (a legacy serial, say).
+    pub async fn add_serial_numbered(
+        &self,
+        serial: Serial,
+        owner: &Account,
+        system: &str,
+        version: &str,
+        plan: Plan,
+        next_payment_in_days: Option<i64>,
+    ) -> Subscription {
         let next = next_payment_in_days.map(|d| self.days_from_today(d));
         let sub = Subscription {
-            serial: Serial::generate().unwrap(),
+            serial,
             account: owner.id.clone(),
             system: SystemCode::parse(system).unwrap(),
             version: Version::parse(version).unwrap(),

@@ -10,6 +10,8 @@ use chrono::{Days, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod account_show;
+mod export;
+mod import;
 mod invite;
 mod mail;
 mod payment;
@@ -66,6 +68,11 @@ enum Command {
     },
     /// Mail accounts that have no password yet (imported) a link to set it, valid 7 days
     Invite(invite::InviteArgs),
+    /// Load accounts and serials from a CSV file of the older system (checks every line
+    /// first; writes nothing if one is wrong; a second run writes nothing new)
+    Import(import::ImportArgs),
+    /// Every serial with its account and status, as CSV (the import's columns and more)
+    Export(export::ExportArgs),
     /// Load the demo data `make dev` uses and print the demo login (local endpoints only)
     SeedDemo {
         /// Load it into a table that is not on this machine (a demo account with a known
@@ -351,6 +358,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Mail { command } => mail::run(command, &store, &sdk).await?,
         Command::Invite(args) => invite::run(args, &store, &sdk).await?,
         Command::Account { command: AccountCommand::Show(args) } => account_show::run(args, &store, &settings).await?,
+        Command::Import(args) => import::run(&store, &settings, args).await?,
+        Command::Export(args) => export::run(&store, &settings, args).await?,
         Command::SeedDemo { i_know_this_is_not_local } => {
             let endpoint = dynamodb_endpoint();
             if !i_know_this_is_not_local && !endpoint.as_deref().is_some_and(is_local) {

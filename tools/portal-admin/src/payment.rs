@@ -35,8 +35,8 @@ pub async fn record(
     let now = Utc::now();
     let event = billing_event(serial, paid_through, payment_id);
     // Checked here in every case, so a typo is told at once, not in the dead-letter queue.
-    let payment =
-        PaymentRecorded::from_event(&event, settings.today(now)).map_err(|e| input(format!("payment refused: {e}")))?;
+    let payment = PaymentRecorded::from_event(&event, settings.today(now), &settings.serials)
+        .map_err(|e| input(format!("payment refused: {e}")))?;
     let bus = std::env::var("EVENT_BUS_NAME").ok().filter(|s| !s.trim().is_empty());
     if via_bus {
         let bus = bus.ok_or_else(|| input("--via-bus needs EVENT_BUS_NAME (the stack's EventBusName output)"))?;

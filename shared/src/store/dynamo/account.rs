@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::attrs::Attrs;
+use super::directory;
 use super::{cancellation_codes, failed_condition, n, s, transaction_error, DynamoStore, Item, Key};
 use crate::domain::{Account, AccountId, Credentials, Email, Subscription};
 use crate::store::{AccountWriter, Accounts, Logins, StoreError, StoreResult};
@@ -24,7 +25,7 @@ pub fn login(email: &Email) -> Key {
     Key::new(format!("EMAIL#{email}"), "LOGIN")
 }
 
-fn profile_item(account: &Account, now: DateTime<Utc>) -> Item {
+pub(super) fn profile_item(account: &Account, now: DateTime<Utc>) -> Item {
     let mut item = profile(&account.id).item();
     item.insert("type".into(), s("account"));
     item.insert("account_id".into(), s(account.id.as_str()));
@@ -36,9 +37,9 @@ fn profile_item(account: &Account, now: DateTime<Utc>) -> Item {
     item
 }
 
-/// The login item; without a hash for an account that has no password yet (no password
-/// logs in to it until it sets one through its invitation).
-fn login_item(account: &Account, password_hash: Option<&str>) -> Item {
+/// The e-mail's login item; `password_hash` `None` for an imported account, which has no
+/// password until it follows its invitation.
+pub(super) fn login_item(account: &Account, password_hash: Option<&str>) -> Item {
     let mut item = login(&account.email).item();
     item.insert("type".into(), s("login"));
     item.insert("account_id".into(), s(account.id.as_str()));
@@ -131,6 +132,8 @@ impl DynamoStore {
         let mut items = vec![
             self.put_if_absent(profile_item(account, now))?,
             self.put_if_absent(login_item(account, password_hash))?,
+            // Every account is listed in the directory, for the export.
+            self.put_if_absent(directory::entry_item(account, now))?,
         ];
         for sub in subs {
             items.extend(self.serial_puts(sub, &account.company, now)?);
@@ -141,7 +144,7 @@ impl DynamoStore {
                 Some(codes) if failed_condition(&codes, 1) => {
                     Err(StoreError::Conflict(format!("an account with e-mail {} exists already", account.email)))
                 }
-                Some(codes) if codes.iter().skip(2).any(|c| c == "ConditionalCheckFailed") => {
+                Some(codes) if codes.iter().skip(3).any(|c| c == "ConditionalCheckFailed") => {
                     Err(StoreError::Conflict("one of the serial numbers exists already".into()))
                 }
                 _ => Err(transaction_error("add account", err)),

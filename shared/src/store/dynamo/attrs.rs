@@ -66,7 +66,7 @@ impl<'a> Attrs<'a> {
     }
 
     pub(super) fn opt_serial(&self, name: &str) -> Result<Option<Serial>, StoreError> {
-        self.opt_str(name)?.map(|v| Serial::parse(v).map_err(|e| self.corrupt(format!("{name}: {e}")))).transpose()
+        self.opt_str(name)?.map(|v| Serial::stored(v).map_err(|e| self.corrupt(format!("{name}: {e}")))).transpose()
     }
 
     pub(super) fn serial(&self, name: &str) -> Result<Serial, StoreError> {

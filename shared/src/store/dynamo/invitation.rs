@@ -25,6 +25,16 @@ pub fn pending(account: &AccountId) -> Key {
     Key::new(PARTITION, format!("{PREFIX}{account}"))
 }
 
+/// The item that puts `account` on the list of invitations to send.
+pub(super) fn pending_item(account: &AccountId, email: &Email, now: DateTime<Utc>) -> super::Item {
+    let mut item = pending(account).item();
+    item.insert("type".into(), s("pending_invitation"));
+    item.insert("account_id".into(), s(account.as_str()));
+    item.insert("email".into(), s(email.as_str()));
+    item.insert("created_at".into(), s(now.to_rfc3339()));
+    item
+}
+
 fn pending_from(item: &super::Item) -> StoreResult<PendingInvitation> {
     let a = Attrs::new(item);
     Ok(PendingInvitation {
@@ -36,12 +46,7 @@ fn pending_from(item: &super::Item) -> StoreResult<PendingInvitation> {
 
 impl Invitations for DynamoStore {
     async fn put_pending_invitation(&self, account: &AccountId, email: &Email, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut item = pending(account).item();
-        item.insert("type".into(), s("pending_invitation"));
-        item.insert("account_id".into(), s(account.as_str()));
-        item.insert("email".into(), s(email.as_str()));
-        item.insert("created_at".into(), s(now.to_rfc3339()));
-        self.put("put pending invitation", item, None).await
+        self.put("put pending invitation", pending_item(account, email, now), None).await
     }
 
     async fn pending_invitations(&self, after: Option<&InvitationCursor>, limit: i32) -> StoreResult<InvitationPage> {

@@ -5,7 +5,9 @@
 
 mod account;
 mod attrs;
+mod bulk;
 mod catalog;
+mod directory;
 mod invitation;
 mod lockout;
 mod outbox;
@@ -31,6 +33,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
+    pub use super::directory::entry as directory_entry;
     pub use super::invitation::pending as pending_invitation;
     pub use super::lockout::{client as login_client, hour as login_failures_hour};
     pub use super::outbox::{dead_event, dead_mail, event, mail};
@@ -40,6 +43,8 @@ pub mod keys {
     pub use super::session::{pointer as session_pointer, session};
     pub use super::Key;
 }
+
+pub use bulk::{ACCOUNT_ITEMS, SERIAL_ITEMS};
 
 /// An item's primary key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
