@@ -136,7 +136,7 @@ impl BulkLoad for DynamoStore {
                 Ok(vec![
                     self.put_if_absent(login_item(account, None))?,
                     self.put_if_absent(profile_item(account, now))?,
-                    self.put_if_absent(invitation::pending_item(account, now))?,
+                    self.put_if_absent(invitation::pending_item(&account.id, &account.email, now))?,
                     self.put_if_absent(directory::entry_item(account, now))?,
                 ])
             })
