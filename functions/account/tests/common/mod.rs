@@ -19,6 +19,8 @@ pub const PASSWORD: &str = "Comercial-2026";
 pub const NEW_PASSWORD: &str = "ñandú pirata ñoño volcán";
 /// The fixtures' client address.
 pub const HOME: &str = "203.0.113.10";
+/// Failed attempts that lock a client out of an account.
+pub const MAX_ATTEMPTS: u32 = shared::store::MAX_FAILED_LOGINS;
 
 pub struct World {
     pub env: TestEnv,
