@@ -143,6 +143,8 @@ pub struct MfaFacts {
     pub challenge: MfaChallenge,
     pub totp: Option<TotpEnrolment>,
     pub account: Option<Account>,
+    /// The account's password epoch now: a challenge of an older one is dead.
+    pub password_epoch: u64,
 }
 
 pub trait MfaLogins {

@@ -239,8 +239,9 @@ impl MfaLogins for DynamoStore {
             return Ok(None);
         }
         let totp = of_type(&items, "totp").map(enrolment_from).transpose()?;
-        let account = of_type(&items, "account").map(super::account::account_from).transpose()?;
-        Ok(Some(MfaFacts { challenge, totp, account }))
+        let profile = of_type(&items, "account").map(super::account::profile_from).transpose()?;
+        let password_epoch = profile.as_ref().map_or(0, |p| p.password_epoch);
+        Ok(Some(MfaFacts { challenge, totp, account: profile.map(|p| p.account), password_epoch }))
     }
 
     async fn mfa_login_succeeded(
