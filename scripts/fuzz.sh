@@ -122,6 +122,7 @@ if [[ -z "$DYNAMODB_PORT" ]]; then
   { stack_start_dynamodb "$STATE" "$DYNAMODB_PORT" && stack_start_moto "$STATE" "$MOTO_PORT" &&
     stack_wait_moto "$STATE" && stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" &&
     stack_event_bus "$MOTO_PORT" "portal-local-events" &&
+    stack_totp_key "$MOTO_PORT" "portal-local/totp-key" &&
     stack_wait_dynamodb "$STATE"; } || die "the emulators did not start"
 else
   stack_http_answers "http://127.0.0.1:$DYNAMODB_PORT/" || die "nothing answers on the DynamoDB port $DYNAMODB_PORT"
