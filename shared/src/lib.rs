@@ -14,6 +14,8 @@ pub mod mail;
 pub mod metrics;
 pub mod outbox;
 pub mod payments;
+pub mod sealing;
+pub mod second_factor;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -9,6 +9,7 @@
 mod dynamo;
 mod operations;
 mod outbox;
+mod security;
 pub mod table;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,6 +25,10 @@ pub use operations::{
     PendingInvitation, Support,
 };
 pub use outbox::{Dead, EventOutbox, Lease, MailOutbox, Outbox, OutboxCursor, OutboxPage, Outgoing, Queued};
+pub use security::{
+    AccountSessions, EmailChangeError, EmailChanges, MfaChallenge, MfaFacts, MfaLogins, PasswordChange,
+    PasswordChanges, Profile, Proof, TotpEnrolment, TotpState, TwoStep, MFA_TOKEN_MINUTES,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

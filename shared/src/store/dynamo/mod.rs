@@ -8,14 +8,17 @@ mod attrs;
 mod bulk;
 mod catalog;
 mod directory;
+mod email_change;
 mod invitation;
 mod lockout;
 mod outbox;
+mod password;
 mod payment;
 mod reset;
 mod serial;
 mod session;
 mod support;
+mod totp;
 
 use std::collections::HashMap;
 
@@ -34,6 +37,7 @@ pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
     pub use super::directory::entry as directory_entry;
+    pub use super::email_change::request as email_change;
     pub use super::invitation::pending as pending_invitation;
     pub use super::lockout::{client as login_client, hour as login_failures_hour};
     pub use super::outbox::{dead_event, dead_mail, event, mail};
@@ -41,6 +45,7 @@ pub mod keys {
     pub use super::reset::token as reset_token;
     pub use super::serial::{claim as serial_claim, company_guesses, serial, terms};
     pub use super::session::{pointer as session_pointer, session};
+    pub use super::totp::{challenge as mfa_challenge, enrolment as totp};
     pub use super::Key;
 }
 
