@@ -101,6 +101,74 @@ async function assertFocusTrapped(p) {
   }
 }
 
+/**
+ * At the page's current width: the page and the table's box do not scroll sideways, and
+ * the serial and the status of every row are on screen in full, labelled; the table
+ * keeps its roles (table, column headers, rows, cells named by their header).
+ */
+async function assertRowsReadable(p) {
+  await p.locator('.table-wrap:not([aria-busy])').waitFor();
+  const rows = await p.locator('table.services tbody tr[data-serial]').evaluateAll((trs) =>
+    trs.map((tr) => {
+      const wrap = tr.closest('.table-wrap');
+      const seen = (el) => {
+        el.scrollIntoView({ block: 'center', inline: 'nearest' });
+        const r = el.getBoundingClientRect();
+        const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return {
+          text: el.textContent.trim(),
+          left: r.left,
+          right: r.right,
+          width: r.width,
+          onTop: top !== null && el.contains(top),
+          label: getComputedStyle(el.closest('td'), '::before').content,
+        };
+      };
+      return {
+        serial: tr.dataset.serial,
+        serialCell: seen(tr.querySelector('.serial')),
+        statusCell: seen(tr.querySelector('.status')),
+        scrolledX: window.scrollX + wrap.scrollLeft,
+        wrapScrolls: wrap.scrollWidth > wrap.clientWidth,
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+      };
+    }),
+  );
+  assert.ok(rows.length > 0, 'no rows');
+  for (const row of rows) {
+    assert.ok(row.page <= row.view, `the page is ${row.page}px wide at ${row.view}px`);
+    assert.ok(!row.wrapScrolls, `the table scrolls sideways in its box at ${row.view}px`);
+    assert.equal(row.scrolledX, 0, 'seeing a row took a sideways scroll');
+    for (const [what, c, label] of [
+      ['serial', row.serialCell, 'No. serie'],
+      ['status', row.statusCell, 'Estado'],
+    ]) {
+      const where = `${what} of ${row.serial}: ${JSON.stringify(c)}`;
+      assert.ok(c.width > 0 && c.left >= 0 && c.right <= row.view, `${where} is cut off`);
+      assert.ok(c.onTop, `${where} is covered`);
+      if (row.view < 600) assert.ok(c.label.includes(label), `${where} has no visible label`);
+    }
+    assert.equal(row.serialCell.text, row.serial);
+  }
+  // What a screen reader gets, from Chromium's own accessibility tree: one table named by
+  // its caption, its column headers, a row header and a cell per serial, and the drawn
+  // labels left out of the cells' names.
+  const caption = await p.locator('table.services caption').innerText();
+  const cdp = await p.context().newCDPSession(p);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  await cdp.detach();
+  const named = (role) => nodes.filter((n) => n.role?.value === role).map((n) => n.name?.value ?? '');
+  assert.deepEqual(named('table'), [caption]);
+  for (const header of ['Sistema', 'No. serie', 'Estado']) {
+    assert.ok(named('columnheader').includes(header), `no column header ${header}`);
+  }
+  const cells = named('cell');
+  for (const { serial } of rows) assert.ok(cells.includes(serial), `no cell named ${serial}`);
+  assert.ok(named('rowheader').length >= rows.length, 'a row lost its header');
+  assert.ok(!cells.some((c) => c.includes('No. serie')), 'a drawn label is read out in a cell');
+}
+
 e2e('the login page renders, also at 375 px wide', async () => {
   const p = await freshPage();
   await gotoLogin(p);
@@ -234,19 +302,21 @@ e2e('2. Suscripciones, Licenciamiento and "Agrupar por"', async () => {
   await p.getByLabel('Agrupar por').selectOption({ label: 'Sin agrupar' });
   await p.waitForFunction(() => document.querySelectorAll('th[scope="rowgroup"]').length === 0);
 
-  // A phone's width: the page does not scroll sideways; the table scrolls inside its box.
+  // A phone's width: a card per row, every serial and status in sight, nothing to
+  // scroll sideways; still a table with its headers to a screen reader.
   await p.setViewportSize({ width: 375, height: 812 });
-  const layout = await p.evaluate(() => {
-    const wrap = document.querySelector('.table-wrap');
-    return {
-      page: document.documentElement.scrollWidth,
-      view: window.innerWidth,
-      wrapScrolls: wrap.scrollWidth > wrap.clientWidth,
-    };
-  });
-  assert.ok(layout.page <= layout.view, `page is ${layout.page}px wide at ${layout.view}px`);
-  assert.ok(layout.wrapScrolls, 'the table does not scroll inside its box at 375 px');
+  await assertRowsReadable(p);
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Estado' });
+  await p.locator('th[scope="rowgroup"]').first().waitFor();
+  await assertRowsReadable(p);
+  await screenshot(p, '2-agrupado-375', { fullPage: true });
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Sin agrupar' });
+  await p.waitForFunction(() => document.querySelectorAll('th[scope="rowgroup"]').length === 0);
+  await assertRowsReadable(p);
   await screenshot(p, '2-mis-servicios-375', { fullPage: true });
+  await p.getByRole('tab', { name: 'Licenciamiento' }).click();
+  await p.locator('table.services').getByText('Aspel COI').waitFor();
+  await assertRowsReadable(p);
 });
 
 e2e('3. upgrade SAE: terms accepted, new serial shown and mailed, table refreshed', async () => {
