@@ -12,6 +12,7 @@ pub mod license;
 pub mod mail;
 pub mod outbox;
 pub mod payments;
+pub mod sealing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -3,12 +3,14 @@
 pub mod account;
 pub mod company;
 pub mod email;
+pub mod email_change;
 pub mod password;
 pub mod payment;
 pub mod product;
 pub mod serial;
 pub mod subscription;
 pub mod token;
+pub mod totp;
 pub mod version;
 
 pub use account::{Account, AccountId, Credentials};
