@@ -80,6 +80,11 @@ function e2e(name, fn) {
   });
 }
 
+/** The vendor's name as the header shows it. */
+function vendorName(p) {
+  return p.locator('.brand-name').innerText();
+}
+
 /** No raw JSON or problem codes on screen, and no script errors. */
 async function assertCleanPage(p) {
   const text = await p.locator('body').innerText();
@@ -690,6 +695,26 @@ e2e('4. password recovery by mail, then log in with the new password', async () 
   await q.getByRole('link', { name: 'Solicitar un enlace nuevo' }).waitFor();
   await assertCleanPage(q);
   await screenshot(q, '4-enlace-usado');
+});
+
+e2e('an invitation link opens the same page as "Define tu contraseña"', async () => {
+  const p = await freshPage();
+  const sent = [];
+  p.on('request', (r) => {
+    if (r.url().includes('/password-reset/confirm')) sent.push(r.postDataJSON());
+  });
+  await p.goto(`${WEB_URL}/password-reset?token=no-such-invitation&invitacion=1`);
+  await p.getByRole('heading', { level: 1, name: 'Define tu contraseña' }).waitFor();
+  assert.equal(new URL(p.url()).search, '', `the link stays in the address bar: ${p.url()}`);
+  assert.equal(await p.title(), `Define tu contraseña · Mi cuenta · ${await vendorName(p)}`);
+  await p.getByText('debe tener entre 12 y 128 caracteres').waitFor();
+  await p.getByLabel('Contraseña', { exact: true }).fill('una-frase-de-bienvenida');
+  await p.getByLabel('Confirma la contraseña').fill('una-frase-de-bienvenida');
+  await p.getByRole('button', { name: 'Guardar contraseña' }).click();
+  await p.getByText('El enlace de tu invitación no es válido, ya se usó o venció (dura 7 días).').waitFor();
+  assert.deepEqual(sent, [{ token: 'no-such-invitation', new_password: 'una-frase-de-bienvenida' }]);
+  await assertCleanPage(p);
+  await screenshot(p, '4-invitacion-vencida');
 });
 
 e2e('logout ends the session; a dead token sends back to the login with a sentence', async () => {

@@ -39,6 +39,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The second step of a login with two-step verification on
+         * @description When the account has two-step verification on, `POST /login` answers an
+         *     `MfaChallenge` (no session yet). Its `mfa_token`, with a code, gets the ordinary
+         *     login answer here. The code is either the 6 digits the authenticator app shows now
+         *     (RFC 6238: 30 seconds, SHA-1; the previous and next 30 seconds are accepted too), or
+         *     one of the account's unused recovery codes (case, spaces and dashes ignored).
+         *
+         *     A code of the app is accepted once: the same code, or an earlier one, is refused
+         *     afterwards (401 `invalid_code`). A recovery code is spent by its use. The
+         *     `mfa_token` lives 5 minutes and is spent by the successful answer; a wrong code does
+         *     not spend it. Wrong codes count as failed logins of the account from this client
+         *     address, under the same locks as `POST /login` (429 `account_locked`).
+         */
+        post: operations["loginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/logout": {
         parameters: {
             query?: never;
@@ -248,6 +278,183 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password, knowing the current one
+         * @description The current password is checked as a login checks it: a wrong one is 401
+         *     `invalid_credentials` and counts as a failed login of the account from this client
+         *     address (five in a row lock it, 429 `account_locked`). The new password follows the
+         *     rules of `POST /password-reset/confirm` and must differ from the current one. On
+         *     success every other session of the account ends (the caller's stays), and the
+         *     account's address gets a mail saying that the password changed.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's open sessions
+         * @description Every session of the account that still works, newest first; `current` marks the
+         *     caller's. No token or token digest is ever part of the answer: `id` only names the
+         *     session for `DELETE /sessions/{id}`.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the account's sessions
+         * @description The session stops working at once. Ending the caller's own session (`current`) is a
+         *     logout. An `id` that names no open session of the caller's account is 404
+         *     `not_found` (another account's sessions are never found). The request body is
+         *     ignored.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start turning two-step verification on
+         * @description A new TOTP secret (RFC 6238: 30 seconds, 6 digits, SHA-1) for the authenticator
+         *     app, as base32 and as an `otpauth://` URI to show as a QR code. Two-step
+         *     verification is not on yet: `POST /mfa/totp/confirm` with a first code turns it
+         *     on. Asking again before confirming replaces the secret (the earlier one is
+         *     forgotten). The secret is never answered again once confirmed. The request body is
+         *     ignored.
+         */
+        post: operations["startTotp"];
+        /**
+         * Turn two-step verification off
+         * @description Needs a code: the app's current one, or an unused recovery code (which is spent).
+         *     The secret and the recovery codes are deleted. Wrong codes count as failed logins
+         *     (429 `account_locked` after five in a row from one address).
+         */
+        delete: operations["disableTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-step verification on with a first code
+         * @description The app's current code for the secret of `POST /mfa/totp` turns two-step
+         *     verification on, and the answer holds ten recovery codes, each good for one login
+         *     (or for turning two-step verification off) without the app. They are shown this
+         *     once: the portal keeps only their digests. From now on `POST /login` asks for a
+         *     code (`MfaChallenge`). Wrong codes count as failed logins (429 `account_locked`
+         *     after five in a row from one address).
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/email-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to change the account's e-mail
+         * @description The password is checked as a login checks it (a wrong one is 401
+         *     `invalid_credentials`, counted as a failed login). Then a link
+         *     `<PORTAL_URL>/email-change?token=<token>`, valid 60 minutes and good once, is
+         *     mailed to the new address, and a notice to the current one. Nothing changes until
+         *     the link is confirmed (`POST /email-change/confirm`); a newer request makes the
+         *     earlier link useless. The answer says nothing about whether the new address
+         *     belongs to another account: that is told only at the confirmation, to the holder
+         *     of the new address's mailbox.
+         */
+        post: operations["requestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/email-change/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the new e-mail with the mailed token
+         * @description Bearer of the same account (the page asks to log in first if needed). The
+         *     account's e-mail becomes the new one: from now on the login takes the new address
+         *     and the old one logs in nowhere. The account keeps its serials, its password and
+         *     its two-step verification; every one of its sessions ends, the caller's too (log in
+         *     again with the new address). The token is spent.
+         */
+        post: operations["confirmEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -261,7 +468,7 @@ export interface components {
             /** @description A sentence for people. */
             detail: string;
             /** @enum {string} */
-            code: "invalid_request" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "terms_not_accepted" | "weak_password" | "account_locked" | "too_many_attempts" | "unavailable" | "internal_error";
+            code: "invalid_request" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_token" | "invalid_credentials" | "invalid_code" | "unauthorized" | "company_mismatch" | "no_upgrade_available" | "purchase_required" | "subscription_expired" | "not_active" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_not_started" | "email_taken" | "terms_not_accepted" | "weak_password" | "account_locked" | "too_many_attempts" | "unavailable" | "internal_error";
             /** @description With `terms_not_accepted`: the version of the current terms. */
             terms_version?: string;
         };
@@ -298,6 +505,87 @@ export interface components {
                 name: string;
                 company: string;
             };
+        };
+        /** @description `POST /login`'s answer for an account with two-step verification on: the password was right, a code is still needed (`POST /login/mfa`). No session yet. */
+        MfaChallenge: {
+            /** @constant */
+            mfa_required: true;
+            /** @description 256 random bits in base64url, good for one `POST /login/mfa`. Opaque to clients. */
+            mfa_token: string;
+            /**
+             * Format: date-time
+             * @description The token's end (5 minutes after the login).
+             */
+            expires_at: string;
+        };
+        LoginMfaRequest: {
+            /** @description The `mfa_token` of `POST /login`'s `MfaChallenge`. */
+            mfa_token: string;
+            /**
+             * @description The 6 digits of the authenticator app, or an unused recovery code (`XXXX-XXXX-XXXX`; case, spaces and dashes ignored).
+             * @example 123456
+             * @example 7KQ2-M9XD-4HRT
+             */
+            code: string;
+        };
+        PasswordChangeRequest: {
+            current_password: string;
+            /**
+             * @description 12 to 128 characters, not the e-mail, not the current password, not a common or
+             *     easily guessed password; one that breaks a rule, a too short one included, is
+             *     422 `weak_password`, not 400.
+             */
+            new_password: string;
+        };
+        SessionList: {
+            sessions: components["schemas"]["SessionInfo"][];
+        };
+        SessionInfo: {
+            /** @description Names the session for `DELETE /sessions/{id}`; not its token. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The login that made it.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Its latest authenticated call (updated after the call, so the caller's own may lag by one call).
+             */
+            last_used_at: string;
+            /** @description The client address of the login (empty if unknown). */
+            source_ip: string;
+            /** @description The browser or program of the login (empty if unknown). */
+            user_agent: string;
+            /** @description `true` for the session of the bearer token of this call. */
+            current: boolean;
+        };
+        TotpEnrolment: {
+            /** @description The TOTP secret, 160 bits in base32 (RFC 4648, no padding), for typing into an app by hand. */
+            secret: string;
+            /** @description `otpauth://totp/<issuer>:<e-mail>?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30`, for the QR code. */
+            otpauth_uri: string;
+        };
+        TotpCodeRequest: {
+            /**
+             * @description The 6 digits the app shows now (`DELETE /mfa/totp` also takes an unused recovery code).
+             * @example 123456
+             */
+            code: string;
+        };
+        RecoveryCodes: {
+            /** @description Ten codes `XXXX-XXXX-XXXX` (the serials' alphabet: digits and upper-case letters without I, L, O, U), each good once. Shown only in this answer. */
+            recovery_codes: string[];
+        };
+        EmailChangeRequest: {
+            /** @example nueva@example.com */
+            new_email: string;
+            /** @description The account's current password. */
+            password: string;
+        };
+        EmailChangeConfirmRequest: {
+            /** @description The token of the mailed link. */
+            token: string;
         };
         PasswordResetRequest: {
             /** @example cliente@example.com */
@@ -654,6 +942,38 @@ export interface components {
                 };
             };
         };
+        /** @description `invalid_code`: the code is wrong, not the current one, already used, or a spent recovery code. Counted as a failed login. */
+        InvalidCode: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 401;
+                    /** @enum {unknown} */
+                    code?: "invalid_code";
+                };
+            };
+        };
+        /**
+         * @description `unauthorized`: the bearer token is missing, unknown, expired or revoked.
+         *     `invalid_code`: the code is wrong, not the current one, already used, or a spent
+         *     recovery code (counted as a failed login).
+         */
+        UnauthorizedOrInvalidCode: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 401;
+                    /** @enum {unknown} */
+                    code?: "unauthorized" | "invalid_code";
+                };
+            };
+        };
         /** @description `internal_error`: an unexpected failure; the details go to the log only. */
         InternalError: {
             headers: {
@@ -714,13 +1034,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A new session. */
+            /**
+             * @description A new session (`LoginResponse`); or, for an account with two-step verification
+             *     on, an `MfaChallenge`: the password was right, and `POST /login/mfa` with a code
+             *     makes the session.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponse"];
+                    "application/json": components["schemas"]["LoginResponse"] | components["schemas"]["MfaChallenge"];
                 };
             };
             400: components["responses"]["InvalidRequest"];
@@ -738,6 +1062,53 @@ export interface operations {
                     };
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    loginMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginMfaRequest"];
+            };
+        };
+        responses: {
+            /** @description A new session, as `POST /login` answers it without two-step verification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /**
+             * @description `invalid_request`: malformed body or field. `invalid_token`: the `mfa_token` is
+             *     unknown, expired or already used; log in again with the password.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_token";
+                    };
+                };
+            };
+            401: components["responses"]["InvalidCode"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["AccountLocked"];
@@ -1138,6 +1509,372 @@ export interface operations {
                     "application/json": components["schemas"]["Jwks"];
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Password changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidRequest"];
+            /**
+             * @description `unauthorized`: the bearer token is missing, unknown, expired or revoked.
+             *     `invalid_credentials`: `current_password` is wrong.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "invalid_credentials";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The new password is under 12 or over 128 characters, equals the e-mail or the current password, or is common or easily guessed; `detail` says which. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "weak_password";
+                    };
+                };
+            };
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `id` of a session of `GET /sessions`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: no open session of the caller's account has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret to enrol. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `mfa_already_enabled`: two-step verification is on already; turn it off first to enrol another app. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "mfa_already_enabled";
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    disableTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Two-step verification is off. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["UnauthorizedOrInvalidCode"];
+            /** @description `mfa_not_enabled`: two-step verification is not on. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "mfa_not_enabled";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Two-step verification is on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["UnauthorizedOrInvalidCode"];
+            /**
+             * @description `mfa_already_enabled`: two-step verification is on already. `mfa_not_started`:
+             *     no secret to confirm (call `POST /mfa/totp` first).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "mfa_already_enabled" | "mfa_not_started";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    requestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The confirmation link is on its way to the new address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description `invalid_request`: malformed body or field, `new_email` not an e-mail address, or the account's e-mail already. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
+            };
+            /**
+             * @description `unauthorized`: the bearer token is missing, unknown, expired or revoked.
+             *     `invalid_credentials`: `password` is wrong.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "invalid_credentials";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["AccountLocked"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmEmailChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description The e-mail changed; every session of the account ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `invalid_request`: malformed body or field. `invalid_token`: the token is unknown,
+             *     expired, already used, replaced by a newer request, or not of the caller's account.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_token";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `email_taken`: the new address cannot be used for this account (it is in use). The token is not spent. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "email_taken";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
