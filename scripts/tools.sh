@@ -24,6 +24,7 @@ PY_PACKAGES=(
   "cfn-lint==1.58.0" # aws-sam-cli 1.170.0 requires cfn-lint>=1.52.0,<1.59
   "schemathesis==4.32.5" # scripts/fuzz.sh; adds only its own deps (hypothesis, pytest, ...): pip check clean
   "joserfc==1.8.0" # scripts/jose_check.py: an off-the-shelf JOSE check of signed answers; needs only cryptography (already here)
+  "pyotp==2.9.0" # scripts/totp_code.py: TOTP codes from another implementation than the functions' (no dependencies)
 )
 # -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Settings;
 use crate::domain::token::parse_session_token;
 use crate::http::{ApiError, Call};
-use crate::store::{Session, Sessions};
+use crate::store::{AccountSessions, Profile, Session, Sessions};
 
 /// The caller's live session, or 401 `unauthorized`: not expired, used within the idle
 /// limit, and made with the account's current password (a reset ends every older one).
@@ -27,6 +27,26 @@ pub async fn authenticate(
         store.touch_session(&session, now);
     }
     Ok(session)
+}
+
+/// [`authenticate`], with the caller's profile (its e-mail, password epoch and pending
+/// e-mail change) read in the same BatchGetItem: for the routes that act on the account.
+pub async fn authenticate_with_profile(
+    store: &(impl Sessions + AccountSessions),
+    settings: &Settings,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> Result<(Session, Profile), ApiError> {
+    let (account, digest) = parse_session_token(call.bearer()?).ok_or(ApiError::Unauthorized)?;
+    let (session, profile) = store.session_with_profile(&account, &digest).await?.ok_or(ApiError::Unauthorized)?;
+    let idle = chrono::Duration::minutes(i64::from(settings.session_idle_minutes));
+    if !session.live_at(now, idle, profile.password_epoch) {
+        return Err(ApiError::Unauthorized);
+    }
+    if session.wants_touch(now) {
+        store.touch_session(&session, now);
+    }
+    Ok((session, profile))
 }
 
 /// The account a bearer token names, read from the token alone (no store call): lets a

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod outbox;
 pub mod payments;
 pub mod sealing;
+pub mod second_factor;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -23,6 +23,10 @@ pub struct Base {
     /// The event bus, given in advance (tests); otherwise `EVENT_BUS_NAME`, read by the
     /// functions that publish events, and only by them.
     pub event_bus: Option<crate::events::EventBus>,
+    /// The Secrets Manager secret of the data key that seals TOTP secrets, given in
+    /// advance (tests); otherwise `TOTP_KEY_SECRET`, read by the functions that check
+    /// codes, and only by them.
+    pub totp_key_secret: Option<String>,
 }
 
 impl Base {
@@ -45,6 +49,17 @@ impl Base {
             None => required_env("SIGNING_KEYS_SECRET"),
         };
         crate::license::KeySource::new(crate::aws::secretsmanager(&self.sdk), secret)
+    }
+}
+
+impl Base {
+    /// Where the data key of the TOTP secrets is read from (on first use).
+    pub fn totp_key(&self) -> crate::sealing::DataKeySource {
+        let secret = match &self.totp_key_secret {
+            Some(s) => s.clone(),
+            None => required_env("TOTP_KEY_SECRET"),
+        };
+        crate::sealing::DataKeySource::new(crate::aws::secretsmanager(&self.sdk), secret)
     }
 }
 
@@ -73,5 +88,5 @@ pub async fn base() -> Base {
     let settings = Settings::from_env().unwrap_or_else(|e| fail_start("settings", e));
     let sdk = crate::aws::sdk_config().await;
     let store = DynamoStore::new(crate::aws::dynamodb(&sdk), &settings.table_name);
-    Base { settings, sdk, store, mail: None, signing_keys_secret: None, event_bus: None }
+    Base { settings, sdk, store, mail: None, signing_keys_secret: None, event_bus: None, totp_key_secret: None }
 }

@@ -9,14 +9,15 @@ use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
-use shared::domain::token::issue_token;
-use shared::domain::{Serial, SerialError};
+use shared::domain::token::{issue_session_token, issue_token, random_id};
+use shared::domain::{AccountId, Serial, SerialError};
 use shared::testing::contract::spec;
 use shared::testing::{events_dir, fixture_text};
 
 /// The routes of `docs/product.md` section 2 ("Routes"), each an operation of `openapi.yaml`.
-const DOCUMENTED_ROUTES: [&str; 9] = [
+const DOCUMENTED_ROUTES: [&str; 18] = [
     "POST /login",
+    "POST /login/mfa",
     "POST /logout",
     "POST /password-reset",
     "POST /password-reset/confirm",
@@ -25,6 +26,14 @@ const DOCUMENTED_ROUTES: [&str; 9] = [
     "POST /subscriptions/{serial}/license-file",
     "POST /serials/{serial}/validate",
     "GET /.well-known/jwks.json",
+    "POST /password",
+    "GET /sessions",
+    "DELETE /sessions/{id}",
+    "POST /mfa/totp",
+    "POST /mfa/totp/confirm",
+    "DELETE /mfa/totp",
+    "POST /email-change",
+    "POST /email-change/confirm",
 ];
 
 /// Every `HttpApi` event of every resource of the template, as API Gateway route keys.
@@ -66,6 +75,12 @@ fn placeholder_value(key: &str) -> String {
         "COMPANY" => "Comercial Ruiz SA de CV".into(),
         "NONCE" => "n-20261201-0001".into(),
         "INSTALLATION" => "INST-7F3A-22C9".into(),
+        "NEW_PASSWORD" => "ñandú pirata ñoño volcán".into(),
+        "SESSION_ID" => random_id().unwrap(),
+        "CODE" => "492039".into(),
+        "NEW_EMAIL" => "ana.nueva@example.com".into(),
+        "EMAIL_CHANGE_TOKEN" => issue_token().unwrap().secret,
+        "MFA_TOKEN" => issue_session_token(&AccountId::generate().unwrap()).unwrap().secret,
         other => panic!("placeholder {{{{{other}}}}} is new: give it a plausible value in this test"),
     }
 }

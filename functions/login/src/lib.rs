@@ -3,6 +3,11 @@
 //! or its known device) out of one e-mail for 15 minutes; past 100 failures an hour on an
 //! e-mail only known devices may try, and the owner gets one mail. Unknown e-mails go
 //! through the same steps, the same store calls and the same answers.
+//!
+//! With two-step verification on, a right password makes no session: the answer is a
+//! short-lived `mfa_token`, and `POST /login/mfa` ([`mfa`]) takes it with a code.
+
+mod mfa;
 
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
@@ -16,10 +21,11 @@ use shared::domain::{AccountId, Credentials, Email};
 use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
 use shared::mail::{compose, Mailer};
 use shared::outbox::{self, PendingMail};
+use shared::sealing::DataKeySource;
 use shared::startup::Base;
 use shared::store::{
     Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, LoginFacts, MailOutbox,
-    Session, Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS,
+    MfaChallenge, MfaLogins, Session, Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS, MFA_TOKEN_MINUTES,
 };
 use shared::telemetry::fail_start;
 
@@ -32,6 +38,8 @@ pub struct App<S> {
     hasher: PasswordHasherArgon,
     mail: MailSettings,
     mailer: Mailer,
+    /// The data key of the TOTP secrets, read on the first second step.
+    totp_key: DataKeySource,
 }
 
 /// The function's routes, declared once: the dispatcher, `template.yaml` and
@@ -40,6 +48,7 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
     vec![
         Route::post("/login", Input::Json, |app, call| Box::pin(app.login(call))),
         Route::post("/logout", Input::Nothing, |app, call| Box::pin(app.logout(call))),
+        Route::post("/login/mfa", Input::Json, |app, call| Box::pin(app.login_mfa(call))),
     ]
 }
 
@@ -47,8 +56,9 @@ impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let hasher = PasswordHasherArgon::new().unwrap_or_else(|e| fail_start("password hasher", e));
         let (mail, mailer) = base.mail();
+        let totp_key = base.totp_key();
         let edge = base.settings.origin_verify_secret.clone();
-        Function::new(App { store: base.store, settings: base.settings, hasher, mail, mailer }, routes())
+        Function::new(App { store: base.store, settings: base.settings, hasher, mail, mailer, totp_key }, routes())
             .behind_edge(edge)
     }
 }
@@ -62,6 +72,14 @@ struct LoginResponse<'a> {
     device_token: &'a str,
 }
 
+/// The answer of a right password when a code is still needed.
+#[derive(Serialize)]
+struct MfaRequired<'a> {
+    mfa_required: bool,
+    mfa_token: &'a str,
+    expires_at: String,
+}
+
 #[derive(Serialize)]
 struct AccountView<'a> {
     email: &'a str,
@@ -73,7 +91,7 @@ fn internal(e: getrandom::Error) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
+impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
     async fn logout(&self, call: Call) -> Reply {
         let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         self.store.revoke_session(&session).await?;
@@ -151,6 +169,11 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
                 "login failed");
             return Err(ApiError::InvalidCredentials);
         };
+        if credentials.two_step {
+            // The attempt taken stays counted until the second step succeeds: a right
+            // password alone does not give a client five more tries at the code.
+            return self.ask_for_code(&call, &email, client, credentials).await;
+        }
         // A known device keeps its token (and is known for another year); any other client
         // is given a new one.
         let (device_secret, device_digest) = match (&client, device_token) {
@@ -194,6 +217,31 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox> App<S> {
                 expires_at: session.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 account: AccountView { email: account.email.as_str(), name: &account.name, company: &account.company },
                 device_token: &device_secret,
+            },
+        )
+    }
+
+    /// The password was right and two-step verification is on: a challenge, no session.
+    async fn ask_for_code(&self, call: &Call, email: &Email, client: LoginClient, credentials: &Credentials) -> Reply {
+        let token = issue_session_token(&credentials.account).map_err(internal)?;
+        let challenge = MfaChallenge {
+            digest: token.digest,
+            account: credentials.account.clone(),
+            email: email.clone(),
+            client,
+            password_epoch: credentials.password_epoch,
+            expires_at: call.now + Duration::minutes(MFA_TOKEN_MINUTES),
+            used: false,
+        };
+        self.store.put_mfa_challenge(&challenge).await?;
+        tracing::info!(event = "login_needs_code", email_tag = %email_tag(&self.settings.log_key, email),
+            client = call.caller.source_ip.as_str(), "password right; waiting for the second step");
+        json(
+            StatusCode::OK,
+            &MfaRequired {
+                mfa_required: true,
+                mfa_token: &token.secret,
+                expires_at: challenge.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             },
         )
     }

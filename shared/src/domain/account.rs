@@ -60,6 +60,8 @@ pub struct Credentials {
     /// Moves on with every password change; a session lives only for the epoch it was
     /// made with.
     pub password_epoch: u64,
+    /// Two-step verification is on: a right password alone makes no session.
+    pub two_step: bool,
 }
 
 #[cfg(test)]

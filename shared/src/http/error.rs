@@ -29,14 +29,22 @@ pub enum ApiError {
     RouteNotFound,
     #[error("invalid or expired reset token")]
     InvalidToken,
+    #[error("invalid or expired second-step token")]
+    InvalidMfaToken,
+    #[error("invalid or expired e-mail change token")]
+    InvalidEmailChangeToken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    #[error("invalid code")]
+    InvalidCode,
     #[error("unauthorized")]
     Unauthorized,
     #[error("company mismatch")]
     CompanyMismatch,
     #[error("serial not found")]
     NotFound,
+    #[error("session not found")]
+    SessionNotFound,
     #[error("no upgrade available")]
     NoUpgradeAvailable,
     #[error("purchase required")]
@@ -45,6 +53,14 @@ pub enum ApiError {
     SubscriptionExpired,
     #[error("not active")]
     NotActive,
+    #[error("two-step verification already on")]
+    MfaAlreadyEnabled,
+    #[error("two-step verification not on")]
+    MfaNotEnabled,
+    #[error("two-step verification not started")]
+    MfaNotStarted,
+    #[error("e-mail taken")]
+    EmailTaken,
     #[error("terms not accepted")]
     TermsNotAccepted { current: String },
     #[error("weak password: {0}")]
@@ -102,9 +118,27 @@ impl ApiError {
                 "Invalid reset token",
                 "The reset link is unknown, expired or already used. Ask for a new one.",
             ),
+            InvalidMfaToken => answer(
+                400,
+                "invalid_token",
+                "Invalid second-step token",
+                "The login's second step is unknown, expired or already used. Log in again with your password.",
+            ),
+            InvalidEmailChangeToken => answer(
+                400,
+                "invalid_token",
+                "Invalid e-mail change token",
+                "The confirmation link is unknown, expired, already used or replaced by a newer one. Ask again.",
+            ),
             InvalidCredentials => {
                 answer(401, "invalid_credentials", "Invalid credentials", "The e-mail or the password is wrong.")
             }
+            InvalidCode => answer(
+                401,
+                "invalid_code",
+                "Invalid code",
+                "The code is wrong or was already used. Use the app's current code or an unused recovery code.",
+            ),
             Unauthorized => {
                 answer(401, "unauthorized", "Unauthorized", "Log in again: the session is missing, expired or closed.")
             }
@@ -113,6 +147,30 @@ impl ApiError {
                 "company_mismatch",
                 "Company mismatch",
                 "The company name does not match the one registered on the account.",
+            ),
+            SessionNotFound => {
+                answer(404, "not_found", "Session not found", "No open session of this account has that id.")
+            }
+            MfaAlreadyEnabled => answer(
+                409,
+                "mfa_already_enabled",
+                "Two-step verification is on",
+                "Two-step verification is on already; turn it off first to enrol another app.",
+            ),
+            MfaNotEnabled => {
+                answer(409, "mfa_not_enabled", "Two-step verification is off", "Two-step verification is not on.")
+            }
+            MfaNotStarted => answer(
+                409,
+                "mfa_not_started",
+                "Nothing to confirm",
+                "There is no secret to confirm: start two-step verification again.",
+            ),
+            EmailTaken => answer(
+                409,
+                "email_taken",
+                "E-mail not available",
+                "This e-mail address cannot be used for this account.",
             ),
             NoUpgradeAvailable => answer(
                 409,

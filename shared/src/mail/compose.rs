@@ -35,7 +35,7 @@ pub fn fecha(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-fn page(title: &str, body: &str, vendor: &str) -> String {
+pub(super) fn page(title: &str, body: &str, vendor: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"es-MX\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family:Arial,Helvetica,sans-serif;color:#1f2933;line-height:1.5;max-width:640px\">\n\

@@ -1,5 +1,6 @@
 //! Outgoing mail through Amazon SES v2.
 
+pub mod account;
 pub mod compose;
 
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};

@@ -7,6 +7,7 @@
 #![allow(async_fn_in_trait)] // implemented and called with concrete types only; no `dyn`.
 
 mod dynamo;
+mod security;
 pub mod table;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,6 +18,10 @@ use crate::events::PendingEvent;
 use crate::outbox::PendingMail;
 
 pub use dynamo::{keys, DynamoStore, Key};
+pub use security::{
+    AccountSessions, EmailChangeError, EmailChanges, MfaChallenge, MfaFacts, MfaLogins, PasswordChange,
+    PasswordChanges, Profile, Proof, TotpEnrolment, TotpState, TwoStep, MFA_TOKEN_MINUTES,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

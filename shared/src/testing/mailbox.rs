@@ -49,7 +49,16 @@ fn collect_messages(v: &Value, out: &mut Vec<SentMail>) {
 
 /// The first `<PORTAL_URL>/password-reset?token=...` link of a mail body.
 pub fn reset_token_in(body: &str) -> Option<String> {
-    let start = body.find("/password-reset?token=")? + "/password-reset?token=".len();
+    token_in(body, "/password-reset?token=")
+}
+
+/// The first `<PORTAL_URL>/email-change?token=...` link of a mail body.
+pub fn email_change_token_in(body: &str) -> Option<String> {
+    token_in(body, "/email-change?token=")
+}
+
+fn token_in(body: &str, link: &str) -> Option<String> {
+    let start = body.find(link)? + link.len();
     let token: String =
         body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     (!token.is_empty()).then_some(token)

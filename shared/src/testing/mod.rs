@@ -8,6 +8,7 @@ pub mod bus;
 pub mod calls;
 pub mod contract;
 pub mod mailbox;
+pub mod otp;
 pub mod proxy;
 
 use std::future::Future;
@@ -32,7 +33,7 @@ use crate::store::{keys, AccountWriter, CatalogWriter, DynamoStore, Key, SerialW
 pub use bus::{QueuedMessage, TestBus};
 pub use calls::{CallCounter, Cost};
 pub use contract::{assert_contract, route_key};
-pub use mailbox::{reset_token_in, sent_mails, SentMail};
+pub use mailbox::{email_change_token_in, reset_token_in, sent_mails, SentMail};
 pub use proxy::{Fault, Proxy};
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
@@ -52,6 +53,8 @@ pub struct TestEnv {
     pub signing_keys_secret: String,
     /// This test's event bus and queues (moto).
     pub bus: TestBus,
+    /// The secret of this test's data key for TOTP secrets (Secrets Manager, moto).
+    pub totp_key_secret: String,
 }
 
 pub(crate) fn require_env(name: &str) -> String {
@@ -102,7 +105,15 @@ impl TestEnv {
             .await
             .expect("store the test's signing keys in moto");
         let bus = TestBus::create(&sdk, &tag).await;
-        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret, bus }
+        let totp_key_secret = format!("portal-test-{tag}/totp-key");
+        crate::aws::secretsmanager(&sdk)
+            .create_secret()
+            .name(&totp_key_secret)
+            .secret_string(crate::sealing::random_secret_text().unwrap())
+            .send()
+            .await
+            .expect("store the test's data key in moto");
+        TestEnv { store, calls, mailer, settings, mail_settings, sdk, tag, signing_keys_secret, bus, totp_key_secret }
     }
 
     /// What a function's `App::build` takes, on this test's table and mailbox.
@@ -114,6 +125,7 @@ impl TestEnv {
             mail: Some((self.mail_settings.clone(), self.mailer.clone())),
             signing_keys_secret: Some(self.signing_keys_secret.clone()),
             event_bus: Some(self.bus.bus.clone()),
+            totp_key_secret: Some(self.totp_key_secret.clone()),
         }
     }
 
@@ -235,6 +247,51 @@ impl TestEnv {
         };
         self.store.create_session(&session).await.unwrap();
         token.secret
+    }
+
+    /// Logs `owner` in directly through the store from `ip` with `agent`, made `age` ago;
+    /// returns the bearer token and the session.
+    pub async fn session_from(
+        &self,
+        owner: &Account,
+        ip: &str,
+        agent: &str,
+        age: chrono::Duration,
+    ) -> (String, Session) {
+        let token = issue_session_token(&owner.id).unwrap();
+        let made = Utc::now() - age;
+        let session = Session {
+            digest: token.digest,
+            id: random_id().unwrap(),
+            account: owner.id.clone(),
+            created_at: made,
+            expires_at: made + chrono::Duration::hours(12),
+            last_used_at: made,
+            password_epoch: self.password_epoch(&owner.id).await,
+            source_ip: ip.into(),
+            user_agent: agent.into(),
+        };
+        self.store.create_session(&session).await.unwrap();
+        (token.secret, session)
+    }
+
+    /// The account's password epoch as its profile keeps it.
+    pub async fn password_epoch(&self, account: &AccountId) -> u64 {
+        let profile = self.raw(&keys::profile(account)).await.expect("the account's profile");
+        profile.get("password_epoch").and_then(|v| v.as_n().ok()).map_or(0, |n| n.parse().unwrap())
+    }
+
+    /// This test's data key for TOTP secrets, as the functions read it.
+    pub async fn totp_key(&self) -> crate::sealing::DataKey {
+        let text = crate::aws::secretsmanager(&self.sdk)
+            .get_secret_value()
+            .secret_id(&self.totp_key_secret)
+            .send()
+            .await
+            .unwrap()
+            .secret_string
+            .unwrap();
+        crate::sealing::DataKey::from_secret(&text).unwrap()
     }
 
     /// This test's signing keys as the functions read them.

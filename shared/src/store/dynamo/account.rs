@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::attrs::Attrs;
 use super::{cancellation_codes, failed_condition, n, s, transaction_error, DynamoStore, Item, Key};
+use crate::domain::token::TokenDigest;
 use crate::domain::{Account, AccountId, Credentials, Email, Subscription};
-use crate::store::{AccountWriter, Accounts, Logins, StoreError, StoreResult};
+use crate::store::{AccountWriter, Accounts, Logins, Profile, StoreError, StoreResult};
 
 /// The partition of everything an account owns.
 pub(super) fn partition(id: &AccountId) -> String {
@@ -50,6 +51,9 @@ fn login_item(account: &Account, password_hash: &str) -> Item {
     item
 }
 
+/// The login item's mark of two-step verification: a login reads it with the hash.
+pub(super) const TWO_STEP: &str = "totp_on";
+
 pub(super) fn account_from(item: &Item) -> StoreResult<Account> {
     let a = Attrs::new(item);
     Ok(Account {
@@ -59,6 +63,19 @@ pub(super) fn account_from(item: &Item) -> StoreResult<Account> {
         company: a.str("company")?.to_string(),
     })
 }
+
+/// The profile with what an authenticated route checks besides the account.
+pub(super) fn profile_from(item: &Item) -> StoreResult<Profile> {
+    let a = Attrs::new(item);
+    Ok(Profile {
+        account: account_from(item)?,
+        password_epoch: a.opt_num("password_epoch")?.unwrap_or(0),
+        email_change: a.opt_str(EMAIL_CHANGE)?.map(|d| TokenDigest::from_stored(d.to_string())),
+    })
+}
+
+/// The profile's digest of the latest e-mail change asked for.
+pub(super) const EMAIL_CHANGE: &str = "email_change";
 
 /// The account as a login item copies it; `None` for one written before it kept the copies.
 pub(super) fn holder_from(item: &Item) -> StoreResult<Option<Account>> {
@@ -79,6 +96,7 @@ pub(super) fn credentials_from(item: &Item) -> StoreResult<Credentials> {
         email: a.email("email")?,
         password_hash: a.str("password_hash")?.to_string(),
         password_epoch: a.opt_num("password_epoch")?.unwrap_or(0),
+        two_step: a.opt_bool(TWO_STEP)?.unwrap_or(false),
     })
 }
 

@@ -49,6 +49,23 @@ impl<'a> Attrs<'a> {
         self.opt_num(name)?.ok_or_else(|| self.corrupt(format!("{name} is missing")))
     }
 
+    pub(super) fn opt_bool(&self, name: &str) -> Result<Option<bool>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::Bool(v)) => Ok(Some(*v)),
+            Some(_) => Err(self.corrupt(format!("{name} is not a boolean"))),
+        }
+    }
+
+    /// A string set; missing is empty (DynamoDB keeps no empty set).
+    pub(super) fn str_set(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(Vec::new()),
+            Some(AttributeValue::Ss(v)) => Ok(v.clone()),
+            Some(_) => Err(self.corrupt(format!("{name} is not a string set"))),
+        }
+    }
+
     pub(super) fn opt_date(&self, name: &str) -> Result<Option<NaiveDate>, StoreError> {
         self.opt_str(name)?
             .map(|v| v.parse::<NaiveDate>().map_err(|_| self.corrupt(format!("{name} is not a date"))))

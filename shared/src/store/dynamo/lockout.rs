@@ -240,18 +240,31 @@ impl LoginAttempts for DynamoStore {
     ) -> StoreResult<()> {
         let mut items = self.session_writes(session)?;
         if let Some(ip) = address {
-            let restart = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(client(email, &LoginClient::Address(ip.into())).item()))
-                .update_expression("SET #type = :type, failures = :zero, expires_at = :ttl")
-                .expression_attribute_names("#type", "type")
-                .expression_attribute_values(":type", s("login_attempts"))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":ttl", n((session.created_at + Duration::days(1)).timestamp()))
-                .build();
-            items.push(TransactWriteItem::builder().update(build(restart)?).build());
+            items.push(self.clear_count(email, ip, session.created_at)?);
         }
-        // A new device's item is made, a known one's renewed; its count starts again.
+        items.push(self.know_device(email, device)?);
+        self.transact(items).await.map_err(|e| session_write_error("log in", e))
+    }
+}
+
+impl DynamoStore {
+    /// The transaction item that starts the count of the client at `ip` again (a success).
+    pub(super) fn clear_count(&self, email: &Email, ip: &str, now: DateTime<Utc>) -> StoreResult<TransactWriteItem> {
+        let restart = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(client(email, &LoginClient::Address(ip.into())).item()))
+            .update_expression("SET #type = :type, failures = :zero, expires_at = :ttl")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":type", s("login_attempts"))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":ttl", n((now + Duration::days(1)).timestamp()))
+            .build();
+        Ok(TransactWriteItem::builder().update(build(restart)?).build())
+    }
+
+    /// The transaction item that makes `device` known to `email` until its `expires_at`,
+    /// its count back to 0: a new device's item is made, a known one's renewed.
+    pub(super) fn know_device(&self, email: &Email, device: &KnownDevice) -> StoreResult<TransactWriteItem> {
         let known = Update::builder()
             .table_name(&self.table)
             .set_key(Some(client(email, &LoginClient::Device(device.digest.clone())).item()))
@@ -264,8 +277,7 @@ impl LoginAttempts for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":until", n(device.expires_at.timestamp()))
             .build();
-        items.push(TransactWriteItem::builder().update(build(known)?).build());
-        self.transact(items).await.map_err(|e| session_write_error("log in", e))
+        Ok(TransactWriteItem::builder().update(build(known)?).build())
     }
 }
 

@@ -6,12 +6,15 @@
 mod account;
 mod attrs;
 mod catalog;
+mod email_change;
 mod lockout;
 mod outbox;
+mod password;
 mod payment;
 mod reset;
 mod serial;
 mod session;
+mod totp;
 
 use std::collections::HashMap;
 
@@ -29,12 +32,14 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub mod keys {
     pub use super::account::{login as login_item, profile};
     pub use super::catalog::product;
+    pub use super::email_change::request as email_change;
     pub use super::lockout::{client as login_client, hour as login_failures_hour};
     pub use super::outbox::{event, mail};
     pub use super::payment::payment;
     pub use super::reset::token as reset_token;
     pub use super::serial::{claim as serial_claim, company_guesses, serial, terms};
     pub use super::session::{pointer as session_pointer, session};
+    pub use super::totp::{challenge as mfa_challenge, enrolment as totp};
     pub use super::Key;
 }
 

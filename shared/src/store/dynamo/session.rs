@@ -9,12 +9,15 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
-use super::account::{partition, profile};
+use super::account::{partition, profile, profile_from};
 use super::attrs::Attrs;
 use super::{build, condition_met, n, of_type, s, sdk_error, transaction_error, DynamoStore, Item, Key};
 use crate::domain::token::TokenDigest;
 use crate::domain::AccountId;
-use crate::store::{Session, Sessions, StoreError, StoreResult};
+use crate::store::{AccountSessions, Profile, Session, Sessions, StoreError, StoreResult};
+
+/// A transaction holds at most this many items.
+pub(super) const TRANSACTION_ITEMS: usize = 100;
 
 pub(super) const POINTER_PREFIX: &str = "SESSION#";
 
@@ -51,6 +54,18 @@ fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Session> {
         source_ip: a.opt_str("source_ip")?.unwrap_or_default().to_string(),
         user_agent: a.opt_str("user_agent")?.unwrap_or_default().to_string(),
     })
+}
+
+/// The session a pointer item describes (a pointer carries the session's attributes and
+/// its digest).
+fn session_of_pointer(item: &Item) -> StoreResult<Session> {
+    let digest = TokenDigest::from_stored(Attrs::new(item).str("digest")?.to_string());
+    session_from(item, digest)
+}
+
+/// The keys that end `ended`: each session and its pointer.
+pub(super) fn session_keys(ended: &[Session]) -> Vec<Key> {
+    ended.iter().flat_map(|e| [session(&e.digest), pointer(&e.account, &e.id)]).collect()
 }
 
 /// The session a pointer item names: its digest and the pointer's own key.
@@ -148,5 +163,59 @@ impl Sessions for DynamoStore {
     async fn revoke_session(&self, old: &Session) -> StoreResult<()> {
         let deletes = vec![self.delete(&session(&old.digest))?, self.delete(&pointer(&old.account, &old.id))?];
         self.transact(deletes).await.map_err(|e| transaction_error("revoke session", e))
+    }
+}
+
+impl AccountSessions for DynamoStore {
+    async fn session_with_profile(
+        &self,
+        account: &AccountId,
+        digest: &TokenDigest,
+    ) -> StoreResult<Option<(Session, Profile)>> {
+        let items = self.batch_get("get session", &[&session(digest), &profile(account)]).await?;
+        let (Some(found), Some(owner)) = (of_type(&items, "session"), of_type(&items, "account")) else {
+            return Ok(None);
+        };
+        let found = session_from(found, digest.clone())?;
+        if &found.account != account {
+            return Ok(None);
+        }
+        Ok(Some((found, profile_from(owner)?)))
+    }
+
+    async fn sessions_of(&self, account: &AccountId) -> StoreResult<Vec<Session>> {
+        let items = self.query_prefix("list sessions", &partition(account), POINTER_PREFIX, None).await?;
+        items.iter().map(session_of_pointer).collect()
+    }
+
+    async fn session_by_id(&self, account: &AccountId, id: &str) -> StoreResult<Option<Session>> {
+        let Some(item) = self.get("get session pointer", &pointer(account, id)).await? else { return Ok(None) };
+        session_of_pointer(&item).map(Some)
+    }
+}
+
+impl DynamoStore {
+    /// Deletes of `keys` added to `items` while the transaction has room; the keys left
+    /// over, to delete after it with [`DynamoStore::delete_after`].
+    pub(super) fn add_deletes(&self, items: &mut Vec<TransactWriteItem>, keys: Vec<Key>) -> StoreResult<Vec<Key>> {
+        let mut rest = Vec::new();
+        for key in keys {
+            if items.len() < TRANSACTION_ITEMS {
+                items.push(self.delete(&key)?);
+            } else {
+                rest.push(key);
+            }
+        }
+        Ok(rest)
+    }
+
+    /// Best-effort deletes after a transaction (dead sessions: tidying, not a rule).
+    pub(super) async fn delete_after(&self, rest: Vec<Key>) {
+        for key in rest {
+            let sent = self.client.delete_item().table_name(&self.table).set_key(Some(key.item())).send().await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %sdk_error("tidy sessions", e), "a dead session was not deleted");
+            }
+        }
     }
 }

@@ -1,0 +1,111 @@
+//! The mails of an account's own security, in Spanish: the password changed, and an
+//! e-mail change (the link to the new address, the notice to the old one).
+
+use super::compose::{escape_html, page, Mail};
+use crate::config::MailSettings;
+
+/// To the owner after a password change: if it was not them, the reset link ends it.
+pub fn password_changed_mail(settings: &MailSettings, holder_name: &str, to: &str) -> Mail {
+    let subject = format!("Tu contraseña de {} cambió", settings.vendor_name);
+    let reset = format!("{}/recuperar-contrasena", settings.portal_url);
+    let text = format!(
+        "Hola {holder_name}:\n\n\
+         La contraseña de tu cuenta acaba de cambiar, y se cerraron las demás sesiones abiertas.\n\n\
+         Si fuiste tú, no necesitas hacer nada. Si no, restablece tu contraseña ahora:\n\n{reset}\n\n{vendor}\n",
+        vendor = settings.vendor_name,
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">Tu contraseña cambió</h1>\n<p>Hola {holder}:</p>\n\
+         <p>La contraseña de tu cuenta acaba de cambiar, y se cerraron las demás sesiones abiertas.</p>\n\
+         <p>Si fuiste tú, no necesitas hacer nada. Si no, <a href=\"{reset}\">restablece tu contraseña</a> ahora.</p>",
+        holder = e(holder_name),
+        reset = e(&reset),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
+/// To the new address: the link that confirms it, valid `minutes`, used once.
+pub fn email_change_link_mail(settings: &MailSettings, holder_name: &str, to: &str, token: &str, minutes: i64) -> Mail {
+    let link = format!("{}/email-change?token={token}", settings.portal_url);
+    let subject = format!("Confirma tu nuevo correo en {}", settings.vendor_name);
+    let text = format!(
+        "Hola {holder_name}:\n\n\
+         Pediste usar esta dirección para entrar a tu cuenta. Para confirmarla, abre este enlace con tu sesión \
+         iniciada (vale {minutes} minutos y se usa una sola vez):\n\n{link}\n\n\
+         Al confirmarla se cierran todas las sesiones: entra de nuevo con esta dirección.\n\
+         Si no lo pediste tú, ignora este correo.\n\n{vendor}\n",
+        vendor = settings.vendor_name,
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">Confirma tu nuevo correo</h1>\n<p>Hola {holder}:</p>\n\
+         <p>Pediste usar esta dirección para entrar a tu cuenta. Ábrelo con tu sesión iniciada; el enlace vale {minutes} minutos y se usa una sola vez.</p>\n\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:10px 16px;background:#0b5cad;color:#fff;text-decoration:none;border-radius:4px\">Confirmar este correo</a></p>\n\
+         <p style=\"font-size:13px\">Si el botón no funciona, copia este enlace en tu navegador:<br>{link}</p>\n\
+         <p>Al confirmarla se cierran todas las sesiones: entra de nuevo con esta dirección. Si no lo pediste tú, ignora este correo.</p>",
+        holder = e(holder_name),
+        link = e(&link),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
+/// To the current address: a change to `new_email` was asked for; nothing changes until
+/// the new address confirms it.
+pub fn email_change_notice_mail(settings: &MailSettings, holder_name: &str, to: &str, new_email: &str) -> Mail {
+    let subject = format!("Solicitud de cambio de correo en {}", settings.vendor_name);
+    let reset = format!("{}/recuperar-contrasena", settings.portal_url);
+    let text = format!(
+        "Hola {holder_name}:\n\n\
+         Se pidió cambiar el correo de tu cuenta a {new_email}. Nada cambia hasta que esa dirección lo confirme.\n\n\
+         Si no fuiste tú, alguien conoce tu contraseña: restablécela ahora y el cambio no se podrá confirmar:\n\n\
+         {reset}\n\n{vendor}\n",
+        vendor = settings.vendor_name,
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">Solicitud de cambio de correo</h1>\n<p>Hola {holder}:</p>\n\
+         <p>Se pidió cambiar el correo de tu cuenta a <strong>{new}</strong>. Nada cambia hasta que esa dirección lo confirme.</p>\n\
+         <p>Si no fuiste tú, alguien conoce tu contraseña: <a href=\"{reset}\">restablécela ahora</a> y el cambio no se podrá confirmar.</p>",
+        holder = e(holder_name),
+        new = e(new_email),
+        reset = e(&reset),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> MailSettings {
+        MailSettings {
+            mail_from: "no-reply@portal.example".into(),
+            portal_url: "http://127.0.0.1:5173".into(),
+            vendor_name: "Aspel".into(),
+            support_phone: "800 277 3735".into(),
+            distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
+            download_url: "https://www.aspel.com.mx/descargas".into(),
+        }
+    }
+
+    #[test]
+    fn the_password_mail_says_what_happened_and_how_to_undo_it() {
+        let mail = password_changed_mail(&settings(), "Ana <R>", "ana@example.com");
+        assert_eq!(mail.subject, "Tu contraseña de Aspel cambió");
+        assert!(mail.text.contains("http://127.0.0.1:5173/recuperar-contrasena"));
+        assert!(mail.html.contains("Ana &lt;R&gt;") && !mail.html.contains("<R>"));
+    }
+
+    #[test]
+    fn the_link_goes_to_the_new_address_and_the_notice_names_it() {
+        let link = email_change_link_mail(&settings(), "Ana", "nueva@example.com", "tok-1", 60);
+        assert_eq!(link.to, "nueva@example.com");
+        assert!(link.text.contains("http://127.0.0.1:5173/email-change?token=tok-1"));
+        assert!(link.html.contains("href=\"http://127.0.0.1:5173/email-change?token=tok-1\""));
+        assert!(link.text.contains("60 minutos"));
+        let notice = email_change_notice_mail(&settings(), "Ana", "ana@example.com", "nueva@example.com");
+        assert_eq!(notice.to, "ana@example.com");
+        assert!(notice.text.contains("nueva@example.com") && !notice.text.contains("token"));
+    }
+}
