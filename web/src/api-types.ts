@@ -510,7 +510,7 @@ export interface components {
         MfaChallenge: {
             /** @constant */
             mfa_required: true;
-            /** @description 256 random bits in base64url, good for one `POST /login/mfa`. Opaque to clients. */
+            /** @description The account id, a dot, then 256 random bits in base64url; good for one successful `POST /login/mfa`. Opaque to clients. */
             mfa_token: string;
             /**
              * Format: date-time
