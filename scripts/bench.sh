@@ -27,7 +27,7 @@ WARM="${WARM:-200}"
 COMPARE="${COMPARE:-0}"
 VENV_BIN="$ROOT/.tools/venv/bin"
 PY="$VENV_BIN/python"
-FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial license-file send-pending-mail record-payment)
+FUNCTIONS=(login recover-password list-subscriptions upgrade-serial validate-serial license-file account send-pending-mail record-payment)
 TARGET="$ROOT/target"
 
 say() { printf '[bench] %s\n' "$*"; }
@@ -111,6 +111,7 @@ stack_start_moto "$STATE" "$MOTO_PORT" >/dev/null
 stack_wait_moto "$STATE" >/dev/null
 stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" >/dev/null
 stack_event_bus "$MOTO_PORT" "portal-local-events" >/dev/null
+stack_totp_key "$MOTO_PORT" "portal-local/totp-key" >/dev/null
 # record-payment's dead-letter queue (DEAD_LETTER_QUEUE_URL): the URL moto answers.
 DEAD_LETTER_QUEUE_URL="$(AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
   "$STACK_PY" - "$MOTO_PORT" <<'PY'

@@ -104,6 +104,7 @@ stack_start_moto "$STATE" "$MOTO_PORT"
 stack_wait_moto "$STATE"
 stack_ses_identity "$MOTO_PORT" "$MAIL_FROM"
 stack_event_bus "$MOTO_PORT" "$EVENT_BUS_NAME"
+stack_totp_key "$MOTO_PORT" "$TOTP_KEY_SECRET"
 stack_wait_dynamodb "$STATE"
 
 say "creating the table $TABLE_NAME (portal-admin init; the first build takes a while)..."

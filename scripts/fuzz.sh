@@ -53,7 +53,7 @@ if ! [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 VENV_BIN="$ROOT/.tools/venv/bin"
-FUNCTIONS=(login recover-password list-subscriptions upgrade-serial license-file validate-serial)
+FUNCTIONS=(login recover-password list-subscriptions upgrade-serial license-file validate-serial account)
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance
 CHECKS+=,response_schema_conformance,negative_data_rejection,unsupported_method,allow_header_conformance,ignored_auth
 if ((SHORT)); then
@@ -122,6 +122,7 @@ if [[ -z "$DYNAMODB_PORT" ]]; then
   { stack_start_dynamodb "$STATE" "$DYNAMODB_PORT" && stack_start_moto "$STATE" "$MOTO_PORT" &&
     stack_wait_moto "$STATE" && stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" &&
     stack_event_bus "$MOTO_PORT" "portal-local-events" &&
+    stack_totp_key "$MOTO_PORT" "portal-local/totp-key" &&
     stack_wait_dynamodb "$STATE"; } || die "the emulators did not start"
 else
   stack_http_answers "http://127.0.0.1:$DYNAMODB_PORT/" || die "nothing answers on the DynamoDB port $DYNAMODB_PORT"
@@ -182,7 +183,7 @@ done
 say "functions served at $API/<function> (cargo lambda watch, pid $WATCH_PID)"
 
 # The demo user's sessions (one for the login function's own run, whose logout revokes
-# it), and the demo's serials for the runs with real data. Each call also starts its
+# it, one for the account function's), and the demo's serials for the runs with real data. Each call also starts its
 # function, so no fuzzed request waits for a cold start.
 "$VENV_BIN/python" - "$API" "$DEMO_EMAIL" "$DEMO_PASSWORD" "$STATE" <<'PY' || die "could not log in as the demo user and read the demo data"
 import json, sys, urllib.request, urllib.error
@@ -201,7 +202,7 @@ def call(method, path, body=None, token=None):
         return e.code, json.loads(e.read() or b"null")
 
 tokens = []
-for _ in range(2):
+for _ in range(3):
     status, body = call("POST", "/login/login", {"email": email, "password": password})
     if status != 200:
         sys.exit(f"login as {email}: {status} {body}")
@@ -221,12 +222,16 @@ for path, body in [
     status, answer = call("POST", path, body)
     if status >= 500:
         sys.exit(f"POST {path}: {status} {answer}")
+status, answer = call("GET", "/account/sessions", token=tokens[2])
+if status != 200:
+    sys.exit(f"GET /sessions: {status} {answer}")
 
 def toml_list(values):
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 open(f"{state}/token-api", "w").write(tokens[0])
 open(f"{state}/token-login", "w").write(tokens[1])
+open(f"{state}/token-account", "w").write(tokens[2])
 # Generated values, and the demo's serials, terms and company half of the time.
 common = f"""
 [dictionaries.serials]
@@ -320,6 +325,9 @@ st_run upgrade-serial/demo upgrade-serial st-demo.toml token-api "${DEMO_ARGS[@]
 st_run validate-serial/demo validate-serial st-demo.toml token-api "${DEMO_ARGS[@]}"
 # The demo's serials (its upgradable SAE, superseded by now): files that are issued.
 st_run license-file/demo license-file st-demo.toml token-api "${DEMO_ARGS[@]}"
+# Its wrong passwords and codes lock the demo's e-mail from this address (429s the login
+# run then gets too, as documented); its session ids are made up, so it ends no session.
+st_run account account st-mixed.toml token-account
 st_run login login st-mixed.toml token-login # last: its logout ends that session
 
 # ---- 5. the functions' log --------------------------------------------------------------

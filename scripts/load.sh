@@ -74,6 +74,7 @@ stack_start_moto "$STATE" "$MOTO_PORT"
 stack_wait_moto "$STATE"
 stack_ses_identity "$MOTO_PORT" "no-reply@portal.example"
 stack_event_bus "$MOTO_PORT" "portal-local-events"
+stack_totp_key "$MOTO_PORT" "portal-local/totp-key"
 stack_wait_dynamodb "$STATE"
 
 # scripts/local.env, pointed at the throw-away emulators and a table of its own.

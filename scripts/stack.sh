@@ -219,6 +219,27 @@ PY
   stack_log "event bus $bus ready in moto (published events: queue $bus-published)"
 }
 
+# stack_totp_key PORT [NAME] : the data key of the TOTP secrets (TOTP_KEY_SECRET), a
+# Secrets Manager secret in moto holding random text, as the stack's TotpKey does in AWS
+# (idempotent: an existing one is kept, or the secrets sealed with it would not open).
+stack_totp_key() {
+  local port="$1" name="${2:-${TOTP_KEY_SECRET:-portal-local/totp-key}}"
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION="${AWS_REGION:-us-east-1}" \
+    "$STACK_PY" - "$port" "$name" <<'PY' || { stack_err "could not create the secret $name in moto"; return 1; }
+import secrets
+import sys
+import boto3
+
+port, name = sys.argv[1], sys.argv[2]
+sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{port}")
+try:
+    sm.describe_secret(SecretId=name)
+except sm.exceptions.ResourceNotFoundException:
+    sm.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
+PY
+  stack_log "TOTP data key $name ready in moto"
+}
+
 # True when PID $1 runs (a zombie, dead but not yet reaped, does not count).
 stack_alive() {
   local st

@@ -94,6 +94,7 @@ start_emulators() {
     stack_wait_moto "$STATE" &&
     stack_ses_identity "$MOTO_PORT" "no-reply@portal.example" &&
     stack_event_bus "$MOTO_PORT" "portal-local-events" &&
+    stack_totp_key "$MOTO_PORT" "portal-local/totp-key" &&
     stack_wait_dynamodb "$STATE"
 }
 

@@ -70,6 +70,8 @@ def cold_events(fx_token=None):
         "upgrade-serial": (event("upgrade-no-token", SERIAL=ANY_SERIAL, TERMS_VERSION="2022-10"), 401),
         "validate-serial": (event("validate-bad-check-character", COMPANY=COMPANY), 400),
         "license-file": (event("license-file-no-token", SERIAL=ANY_SERIAL, INSTALLATION="BENCH-INSTALL-0001"), 401),
+        # A bearer that cannot be one of ours: refused before any store read.
+        "account": (event("sessions", TOKEN="not-a-token"), 401),
         # No store-free event: its first answer includes the outbox's Query.
         "send-pending-mail": (scheduled(), None),
         # Malformed (paid_through not a date): no store read; sent to the dead-letter queue.

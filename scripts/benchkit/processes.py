@@ -43,6 +43,7 @@ class Bench:
             "AWS_ENDPOINT_URL_SESV2": self.ses.url,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.args.moto,
             "SIGNING_KEYS_SECRET": f"{self.args.table}/signing-keys",
+            "TOTP_KEY_SECRET": "portal-local/totp-key",
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.events.url,
             "AWS_ENDPOINT_URL_SQS": self.events.url,
             "EVENT_BUS_NAME": "portal-local-events",

@@ -28,6 +28,7 @@ use tracing_subscriber::EnvFilter;
 /// first segment of a log line's target, i.e. its crate).
 pub const OURS: &[&str] = &[
     "shared",
+    "account",
     "license_file",
     "list_subscriptions",
     "login",

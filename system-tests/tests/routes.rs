@@ -19,6 +19,7 @@ fn tables() -> Vec<(&'static str, BTreeSet<String>)> {
         ("upgrade-serial", keys(upgrade_serial::routes())),
         ("license-file", keys(license_file::routes())),
         ("validate-serial", keys(validate_serial::routes())),
+        ("account", keys(account::routes())),
     ]
 }
 

@@ -198,3 +198,22 @@ async fn an_expired_made_up_or_outdated_token_is_refused() {
     let (status, body) = second_step(&m, &token, &app_code(&m.uri, Utc::now())).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_token")), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_code_sent_twice_at_once_logs_in_once() {
+    let m = std::sync::Arc::new(setup().await);
+    let code = app_code(&m.uri, Utc::now());
+    // Two logins and their two second steps: four of the client's five attempts.
+    let tokens = [first_step(&m).await, first_step(&m).await];
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let (m, code) = (m.clone(), code.clone());
+        tasks.push(tokio::spawn(async move { second_step(&m, &token, &code).await.0 }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 401], "the step is spent by one of them");
+}
