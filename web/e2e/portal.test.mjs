@@ -4,6 +4,9 @@
 //   - the first account (DEMO_EMAIL) upgrades its SAE with the mouse (test 3), downloads
 //     the offline activation file of the old, superseded serial (test 3b) and keeps its
 //     password;
+//   - then, last of its tests, "Mi cuenta → Seguridad" (security.mjs, tests 6 to 10): it
+//     turns two-step verification on and logs in with codes, ends sessions, turns it off,
+//     changes its password and then its e-mail;
 //   - the second account (SECOND_EMAIL) upgrades its SAE with the keyboard only (test 5),
 //     then recovers its password by mail (test 4), which changes its login, and is
 //     finally locked out of this address by wrong passwords (last test).
@@ -32,6 +35,7 @@ import {
   waitForMail,
   waitForServices,
 } from './helpers.mjs';
+import { securityTests } from './security.mjs';
 
 const DATE = /^\d{2}\/\d{2}\/\d{4}$/;
 const DATE_OR_DASH = /^(\d{2}\/\d{2}\/\d{4}|—)$/;
@@ -50,6 +54,8 @@ async function knownDevices(p) {
 
 let browser;
 let page;
+/** Tabs opened beside `page` (two sessions at once), closed with the browser. */
+const tabs = [];
 
 before(async () => {
   browser = await launchBrowser();
@@ -60,9 +66,17 @@ after(async () => {
 });
 
 async function freshPage() {
-  await page?.close().catch(() => {});
+  // A page still used by a later test (tabs) is left open.
+  if (page && !tabs.includes(page)) await page.close().catch(() => {});
   page = await newPage(browser.context);
   return page;
+}
+
+/** A second tab beside the current page: its own sessionStorage, so its own session. */
+async function newTab() {
+  const tab = await newPage(browser.context);
+  tabs.push(tab);
+  return tab;
 }
 
 /** A test that leaves a picture of the page behind when it fails. */
@@ -753,6 +767,10 @@ e2e('a payment billing records turns the expired row active again, with its upgr
   assert.deepEqual(banco.actions, ['Actualizar a 6.0', LICENSE_BUTTON], 'its upgrade is offered again');
   await assertCleanPage(p);
 });
+
+// Mi cuenta → Seguridad (security.mjs), last of the first account's tests: they turn its
+// two-step verification on and off, change its password and its e-mail.
+securityTests({ e2e, freshPage, newTab, assertCleanPage });
 
 e2e('five wrong passwords lock the account here; the page says for how long', async () => {
   // Last on purpose: the second account stays locked from this address for 15 minutes
