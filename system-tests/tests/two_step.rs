@@ -53,7 +53,7 @@ async fn turned_on_with_an_apps_code_a_login_then_needs_one() {
 
     let (status, _) = send(
         &account,
-        fixture("totp-disable", &[("TOKEN", &second), ("CODE", &on["recovery_codes"][1].as_str().unwrap())]),
+        fixture("totp-disable", &[("TOKEN", &second), ("CODE", on["recovery_codes"][1].as_str().unwrap())]),
     )
     .await;
     assert_eq!(status, 204);

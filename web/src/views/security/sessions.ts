@@ -17,7 +17,11 @@ export interface SessionsSection {
 export function sessionsSection(app: App): SessionsSection {
   const msg = messageBox();
   const list = h('ul', { class: 'sessions', 'aria-busy': 'true' });
-  const endOthers = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Cerrar todas las demás sesiones');
+  const endOthers = h(
+    'button',
+    { type: 'button', class: 'secondary', hidden: true },
+    'Cerrar todas las demás sesiones',
+  );
   const { element, heading } = part(
     'Sesiones abiertas',
     'Dónde está abierta tu cuenta ahora. Si no reconoces una sesión, ciérrala y cambia tu contraseña.',
