@@ -31,7 +31,8 @@ pub fn sent_mails() -> Vec<SentMail> {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let v = parsed.unwrap_or_else(|| panic!("moto data.json is not JSON: {}", data.chars().take(300).collect::<String>()));
+    let v =
+        parsed.unwrap_or_else(|| panic!("moto data.json is not JSON: {}", data.chars().take(300).collect::<String>()));
     let mut out = Vec::new();
     collect_messages(&v["ses"]["Message"], &mut out);
     out
