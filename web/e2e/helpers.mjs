@@ -61,10 +61,12 @@ export async function newPage(context) {
  * screenshots/ when missing there or when E2E_UPDATE_SCREENSHOTS=1, so that an ordinary
  * run leaves the tracked files alone.
  */
-export async function screenshot(page, name, { committed = false, fullPage = false } = {}) {
+export async function screenshot(page, name, { committed = false, fullPage = false, element = null } = {}) {
   await mkdir(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage });
+  // `element`: a locator, pictured alone.
+  if (element) await element.screenshot({ path });
+  else await page.screenshot({ path, fullPage });
   if (committed) {
     const target = join(SCREENSHOTS_DIR, `${name}.png`);
     if (UPDATE_SCREENSHOTS || !existsSync(target)) {
@@ -180,13 +182,20 @@ export function mailTo(address) {
   return (m) => m.to.some((t) => t.toLowerCase().includes(a));
 }
 
-/** The reset link of a mail, moved onto WEB_URL when the mail names another origin. */
-export function resetLinkFrom(body) {
+/** The link of a mail to the page's `path` (with its `?token=`), moved onto WEB_URL when
+ *  the mail names another origin. */
+export function linkFrom(body, path) {
   const text = body.replace(/&amp;/g, '&').replace(/&#x2F;|&#47;/g, '/');
-  const m = /https?:\/\/[^\s"'<>]+\/password-reset\?token=[^\s"'<>&]+/.exec(text);
+  const escaped = path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const m = new RegExp(`https?://[^\\s"'<>]+${escaped}\\?token=[^\\s"'<>&]+`).exec(text);
   if (!m) return null;
   const link = new URL(m[0]);
   return new URL(`${link.pathname}${link.search}`, `${WEB_URL}/`).toString();
+}
+
+/** The reset link of a mail. */
+export function resetLinkFrom(body) {
+  return linkFrom(body, '/password-reset');
 }
 
 /** How many elements inside `selector` take focus with Tab. */

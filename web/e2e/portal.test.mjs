@@ -4,6 +4,9 @@
 //   - the first account (DEMO_EMAIL) upgrades its SAE with the mouse (test 3), downloads
 //     the offline activation file of the old, superseded serial (test 3b) and keeps its
 //     password;
+//   - then, last of its tests, "Mi cuenta → Seguridad" (security.mjs, tests 6 to 10): it
+//     turns two-step verification on and logs in with codes, ends sessions, turns it off,
+//     changes its password and then its e-mail;
 //   - the second account (SECOND_EMAIL) upgrades its SAE with the keyboard only (test 5),
 //     then recovers its password by mail (test 4), which changes its login, and is
 //     finally locked out of this address by wrong passwords (last test).
@@ -32,6 +35,7 @@ import {
   waitForMail,
   waitForServices,
 } from './helpers.mjs';
+import { securityTests } from './security.mjs';
 
 const DATE = /^\d{2}\/\d{2}\/\d{4}$/;
 const DATE_OR_DASH = /^(\d{2}\/\d{2}\/\d{4}|—)$/;
@@ -50,6 +54,8 @@ async function knownDevices(p) {
 
 let browser;
 let page;
+/** Tabs opened beside `page` (two sessions at once), closed with the browser. */
+const tabs = [];
 
 before(async () => {
   browser = await launchBrowser();
@@ -60,9 +66,17 @@ after(async () => {
 });
 
 async function freshPage() {
-  await page?.close().catch(() => {});
+  // A page still used by a later test (tabs) is left open.
+  if (page && !tabs.includes(page)) await page.close().catch(() => {});
   page = await newPage(browser.context);
   return page;
+}
+
+/** A second tab beside the current page: its own sessionStorage, so its own session. */
+async function newTab() {
+  const tab = await newPage(browser.context);
+  tabs.push(tab);
+  return tab;
 }
 
 /** A test that leaves a picture of the page behind when it fails. */
@@ -78,6 +92,11 @@ function e2e(name, fn) {
       throw error;
     }
   });
+}
+
+/** The vendor's name as the header shows it. */
+function vendorName(p) {
+  return p.locator('.brand-name').innerText();
 }
 
 /** No raw JSON or problem codes on screen, and no script errors. */
@@ -99,6 +118,74 @@ async function assertFocusTrapped(p) {
     await p.keyboard.press('Shift+Tab');
     assert.ok((await focused(p)).inDialog, `Shift+Tab #${i + 1} left the dialog`);
   }
+}
+
+/**
+ * At the page's current width: the page and the table's box do not scroll sideways, and
+ * the serial and the status of every row are on screen in full, labelled; the table
+ * keeps its roles (table, column headers, rows, cells named by their header).
+ */
+async function assertRowsReadable(p) {
+  await p.locator('.table-wrap:not([aria-busy])').waitFor();
+  const rows = await p.locator('table.services tbody tr[data-serial]').evaluateAll((trs) =>
+    trs.map((tr) => {
+      const wrap = tr.closest('.table-wrap');
+      const seen = (el) => {
+        el.scrollIntoView({ block: 'center', inline: 'nearest' });
+        const r = el.getBoundingClientRect();
+        const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return {
+          text: el.textContent.trim(),
+          left: r.left,
+          right: r.right,
+          width: r.width,
+          onTop: top !== null && el.contains(top),
+          label: getComputedStyle(el.closest('td'), '::before').content,
+        };
+      };
+      return {
+        serial: tr.dataset.serial,
+        serialCell: seen(tr.querySelector('.serial')),
+        statusCell: seen(tr.querySelector('.status')),
+        scrolledX: window.scrollX + wrap.scrollLeft,
+        wrapScrolls: wrap.scrollWidth > wrap.clientWidth,
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+      };
+    }),
+  );
+  assert.ok(rows.length > 0, 'no rows');
+  for (const row of rows) {
+    assert.ok(row.page <= row.view, `the page is ${row.page}px wide at ${row.view}px`);
+    assert.ok(!row.wrapScrolls, `the table scrolls sideways in its box at ${row.view}px`);
+    assert.equal(row.scrolledX, 0, 'seeing a row took a sideways scroll');
+    for (const [what, c, label] of [
+      ['serial', row.serialCell, 'No. serie'],
+      ['status', row.statusCell, 'Estado'],
+    ]) {
+      const where = `${what} of ${row.serial}: ${JSON.stringify(c)}`;
+      assert.ok(c.width > 0 && c.left >= 0 && c.right <= row.view, `${where} is cut off`);
+      assert.ok(c.onTop, `${where} is covered`);
+      if (row.view < 600) assert.ok(c.label.includes(label), `${where} has no visible label`);
+    }
+    assert.equal(row.serialCell.text, row.serial);
+  }
+  // What a screen reader gets, from Chromium's own accessibility tree: one table named by
+  // its caption, its column headers, a row header and a cell per serial, and the drawn
+  // labels left out of the cells' names.
+  const caption = await p.locator('table.services caption').innerText();
+  const cdp = await p.context().newCDPSession(p);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  await cdp.detach();
+  const named = (role) => nodes.filter((n) => n.role?.value === role).map((n) => n.name?.value ?? '');
+  assert.deepEqual(named('table'), [caption]);
+  for (const header of ['Sistema', 'No. serie', 'Estado']) {
+    assert.ok(named('columnheader').includes(header), `no column header ${header}`);
+  }
+  const cells = named('cell');
+  for (const { serial } of rows) assert.ok(cells.includes(serial), `no cell named ${serial}`);
+  assert.ok(named('rowheader').length >= rows.length, 'a row lost its header');
+  assert.ok(!cells.some((c) => c.includes('No. serie')), 'a drawn label is read out in a cell');
 }
 
 e2e('the login page renders, also at 375 px wide', async () => {
@@ -234,19 +321,21 @@ e2e('2. Suscripciones, Licenciamiento and "Agrupar por"', async () => {
   await p.getByLabel('Agrupar por').selectOption({ label: 'Sin agrupar' });
   await p.waitForFunction(() => document.querySelectorAll('th[scope="rowgroup"]').length === 0);
 
-  // A phone's width: the page does not scroll sideways; the table scrolls inside its box.
+  // A phone's width: a card per row, every serial and status in sight, nothing to
+  // scroll sideways; still a table with its headers to a screen reader.
   await p.setViewportSize({ width: 375, height: 812 });
-  const layout = await p.evaluate(() => {
-    const wrap = document.querySelector('.table-wrap');
-    return {
-      page: document.documentElement.scrollWidth,
-      view: window.innerWidth,
-      wrapScrolls: wrap.scrollWidth > wrap.clientWidth,
-    };
-  });
-  assert.ok(layout.page <= layout.view, `page is ${layout.page}px wide at ${layout.view}px`);
-  assert.ok(layout.wrapScrolls, 'the table does not scroll inside its box at 375 px');
+  await assertRowsReadable(p);
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Estado' });
+  await p.locator('th[scope="rowgroup"]').first().waitFor();
+  await assertRowsReadable(p);
+  await screenshot(p, '2-agrupado-375', { fullPage: true });
+  await p.getByLabel('Agrupar por').selectOption({ label: 'Sin agrupar' });
+  await p.waitForFunction(() => document.querySelectorAll('th[scope="rowgroup"]').length === 0);
+  await assertRowsReadable(p);
   await screenshot(p, '2-mis-servicios-375', { fullPage: true });
+  await p.getByRole('tab', { name: 'Licenciamiento' }).click();
+  await p.locator('table.services').getByText('Aspel COI').waitFor();
+  await assertRowsReadable(p);
 });
 
 e2e('3. upgrade SAE: terms accepted, new serial shown and mailed, table refreshed', async () => {
@@ -622,6 +711,26 @@ e2e('4. password recovery by mail, then log in with the new password', async () 
   await screenshot(q, '4-enlace-usado');
 });
 
+e2e('an invitation link opens the same page as "Define tu contraseña"', async () => {
+  const p = await freshPage();
+  const sent = [];
+  p.on('request', (r) => {
+    if (r.url().includes('/password-reset/confirm')) sent.push(r.postDataJSON());
+  });
+  await p.goto(`${WEB_URL}/password-reset?token=no-such-invitation&invitacion=1`);
+  await p.getByRole('heading', { level: 1, name: 'Define tu contraseña' }).waitFor();
+  assert.equal(new URL(p.url()).search, '', `the link stays in the address bar: ${p.url()}`);
+  assert.equal(await p.title(), `Define tu contraseña · Mi cuenta · ${await vendorName(p)}`);
+  await p.getByText('debe tener entre 12 y 128 caracteres').waitFor();
+  await p.getByLabel('Contraseña', { exact: true }).fill('una-frase-de-bienvenida');
+  await p.getByLabel('Confirma la contraseña').fill('una-frase-de-bienvenida');
+  await p.getByRole('button', { name: 'Guardar contraseña' }).click();
+  await p.getByText('El enlace de tu invitación no es válido, ya se usó o venció (dura 7 días).').waitFor();
+  assert.deepEqual(sent, [{ token: 'no-such-invitation', new_password: 'una-frase-de-bienvenida' }]);
+  await assertCleanPage(p);
+  await screenshot(p, '4-invitacion-vencida');
+});
+
 e2e('logout ends the session; a dead token sends back to the login with a sentence', async () => {
   const p = await freshPage();
   await login(p);
@@ -658,6 +767,10 @@ e2e('a payment billing records turns the expired row active again, with its upgr
   assert.deepEqual(banco.actions, ['Actualizar a 6.0', LICENSE_BUTTON], 'its upgrade is offered again');
   await assertCleanPage(p);
 });
+
+// Mi cuenta → Seguridad (security.mjs), last of the first account's tests: they turn its
+// two-step verification on and off, change its password and its e-mail.
+securityTests({ e2e, freshPage, newTab, assertCleanPage });
 
 e2e('five wrong passwords lock the account here; the page says for how long', async () => {
   // Last on purpose: the second account stays locked from this address for 15 minutes

@@ -21,9 +21,22 @@ export type LoginRequest = Schemas['LoginRequest'];
 export type LoginResponse = Schemas['LoginResponse'];
 /** `account` of a login. */
 export type Account = LoginResponse['account'];
+/** `POST /login`'s answer when the account has two-step verification on: no session yet. */
+export type MfaChallenge = Schemas['MfaChallenge'];
+export type LoginMfaRequest = Schemas['LoginMfaRequest'];
 export type PasswordResetRequest = Schemas['PasswordResetRequest'];
 export type Accepted = Schemas['Accepted'];
 export type PasswordResetConfirmRequest = Schemas['PasswordResetConfirmRequest'];
+
+export type PasswordChangeRequest = Schemas['PasswordChangeRequest'];
+export type SessionList = Schemas['SessionList'];
+/** One open session of the account (`GET /sessions`); `id` is not its token. */
+export type SessionInfo = Schemas['SessionInfo'];
+export type TotpEnrolment = Schemas['TotpEnrolment'];
+export type TotpCodeRequest = Schemas['TotpCodeRequest'];
+export type RecoveryCodes = Schemas['RecoveryCodes'];
+export type EmailChangeRequest = Schemas['EmailChangeRequest'];
+export type EmailChangeConfirmRequest = Schemas['EmailChangeConfirmRequest'];
 
 /** The query of `GET /subscriptions`. */
 export type ListQuery = NonNullable<operations['listSubscriptions']['parameters']['query']>;
@@ -54,6 +67,7 @@ export const PROBLEM_CODES = [
   'method_not_allowed',
   'invalid_token',
   'invalid_credentials',
+  'invalid_code',
   'unauthorized',
   'company_mismatch',
   'not_found',
@@ -61,6 +75,10 @@ export const PROBLEM_CODES = [
   'purchase_required',
   'subscription_expired',
   'not_active',
+  'mfa_already_enabled',
+  'mfa_not_enabled',
+  'mfa_not_started',
+  'email_taken',
   'terms_not_accepted',
   'weak_password',
   'account_locked',
@@ -117,8 +135,14 @@ export interface ApiOptions {
   timeoutMs?: number;
 }
 
+/** Whether a login answer asks for the second step (`POST /login/mfa`). */
+export function isMfaChallenge(res: LoginResponse | MfaChallenge): res is MfaChallenge {
+  return (res as Partial<MfaChallenge>).mfa_required === true;
+}
+
 export interface Api {
-  login(body: LoginRequest): Promise<LoginResponse>;
+  login(body: LoginRequest): Promise<LoginResponse | MfaChallenge>;
+  loginMfa(body: LoginMfaRequest): Promise<LoginResponse>;
   logout(token: string): Promise<void>;
   requestPasswordReset(body: PasswordResetRequest): Promise<Accepted>;
   confirmPasswordReset(body: PasswordResetConfirmRequest): Promise<void>;
@@ -128,6 +152,14 @@ export interface Api {
   ): Promise<SubscriptionList | GroupedSubscriptionList>;
   upgradeSerial(token: string, serial: string, body: UpgradeRequest): Promise<UpgradeResponse>;
   issueLicenseFile(token: string, serial: string, body: LicenseFileRequest): Promise<LicenseFile>;
+  changePassword(token: string, body: PasswordChangeRequest): Promise<void>;
+  listSessions(token: string): Promise<SessionList>;
+  endSession(token: string, id: string): Promise<void>;
+  startTotp(token: string): Promise<TotpEnrolment>;
+  confirmTotp(token: string, body: TotpCodeRequest): Promise<RecoveryCodes>;
+  disableTotp(token: string, body: TotpCodeRequest): Promise<void>;
+  requestEmailChange(token: string, body: EmailChangeRequest): Promise<Accepted>;
+  confirmEmailChange(token: string, body: EmailChangeConfirmRequest): Promise<void>;
 }
 
 /** Parses a Retry-After value (delay in seconds or an HTTP date) into seconds. */
@@ -149,7 +181,7 @@ function isProblem(body: unknown): body is ReceivedProblem {
 }
 
 interface Call {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   token?: string;
   body?: unknown;
@@ -207,7 +239,8 @@ export function createApi(options: ApiOptions): Api {
   }
 
   return {
-    login: (body) => call<LoginResponse>({ method: 'POST', path: '/login', body }),
+    login: (body) => call<LoginResponse | MfaChallenge>({ method: 'POST', path: '/login', body }),
+    loginMfa: (body) => call<LoginResponse>({ method: 'POST', path: '/login/mfa', body }),
     logout: (token) => call<void>({ method: 'POST', path: '/logout', token }),
     requestPasswordReset: (body) =>
       call<Accepted>({ method: 'POST', path: '/password-reset', body }),
@@ -234,6 +267,19 @@ export function createApi(options: ApiOptions): Api {
         token,
         body,
       }),
+    changePassword: (token, body) => call<void>({ method: 'POST', path: '/password', token, body }),
+    listSessions: (token) => call<SessionList>({ method: 'GET', path: '/sessions', token }),
+    endSession: (token, id) =>
+      call<void>({ method: 'DELETE', path: `/sessions/${encodeURIComponent(id)}`, token }),
+    // Its body is ignored; an empty JSON object keeps the call a plain JSON POST.
+    startTotp: (token) => call<TotpEnrolment>({ method: 'POST', path: '/mfa/totp', token, body: {} }),
+    confirmTotp: (token, body) =>
+      call<RecoveryCodes>({ method: 'POST', path: '/mfa/totp/confirm', token, body }),
+    disableTotp: (token, body) => call<void>({ method: 'DELETE', path: '/mfa/totp', token, body }),
+    requestEmailChange: (token, body) =>
+      call<Accepted>({ method: 'POST', path: '/email-change', token, body }),
+    confirmEmailChange: (token, body) =>
+      call<void>({ method: 'POST', path: '/email-change/confirm', token, body }),
   };
 }
 

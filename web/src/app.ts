@@ -19,7 +19,16 @@ export interface App {
   go(route: RouteName, options?: GoOptions): void;
   /** The active session, or null (then the caller should stop). */
   session(): Session | null;
-  signIn(res: LoginResponse): void;
+  /** Keeps the session of a login (`twoStep`: it needed a code) and opens the next screen:
+   *  the one `returnAfterSignIn` named, or "Mis servicios". */
+  signIn(res: LoginResponse, twoStep: boolean): void;
+  /** The screen to come back to after the next login (a mailed link opened signed out). */
+  returnAfterSignIn(route: RouteName): void;
+  /** Changes what the page knows of the session (e.g. two-step verification turned on). */
+  updateSession(change: Partial<Pick<Session, 'twoStep'>>): void;
+  /** The session ended on the server (the e-mail changed, this session was closed):
+   *  forget it here and show the login with `flash`. */
+  endSession(flash: Flash): void;
   /** A call answered 401 unauthorized: back to the login, saying why. */
   expireSession(): void;
   signOut(): Promise<void>;

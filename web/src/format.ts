@@ -125,3 +125,24 @@ export function groupHeading(
 export function upgradeButtonLabel(toVersion: string): string {
   return `Actualizar a ${toVersion}`;
 }
+
+/**
+ * An instant of the API (RFC 3339) in this browser's time zone: "02/12/2026, 09:05".
+ * Anything that is not an instant → "—".
+ */
+export function formatInstant(iso: string | null | undefined, timeZone?: string): string {
+  if (!iso) return EMPTY;
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return EMPTY;
+  const parts = new Intl.DateTimeFormat('es-MX', {
+    timeZone,
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('day')}/${part('month')}/${part('year')}, ${part('hour')}:${part('minute')}`;
+}

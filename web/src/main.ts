@@ -2,17 +2,20 @@
 import './styles/base.css';
 import './styles/services.css';
 import './styles/dialog.css';
+import './styles/security.css';
 import './styles/narrow.css';
 import { createApi } from './api.ts';
-import type { App, Flash, GoOptions, View } from './app.ts';
+import { routeLinkHandler, type App, type Flash, type GoOptions, type View } from './app.ts';
 import { API_BASE_URL, API_TIMEOUT_MS, VENDOR_NAME } from './config.ts';
 import { h, setBusy } from './dom.ts';
 import { SESSION_EXPIRED } from './messages.ts';
-import { PATHS, routeOf, type RouteName } from './router.ts';
+import { PATHS, routeOf, SIGNED_IN_ONLY, type RouteName } from './router.ts';
 import { clearSession, readSession, saveSession, sessionFromLogin } from './session.ts';
+import { emailConfirmView } from './views/email-confirm.ts';
 import { forgotView } from './views/forgot.ts';
 import { loginView } from './views/login.ts';
 import { resetView } from './views/reset.ts';
+import { securityView } from './views/security/index.ts';
 import { servicesView } from './views/services.ts';
 
 const VIEWS: Record<RouteName, (app: App) => View> = {
@@ -20,11 +23,20 @@ const VIEWS: Record<RouteName, (app: App) => View> = {
   forgot: forgotView,
   reset: resetView,
   services: servicesView,
+  security: securityView,
+  emailChange: emailConfirmView,
 };
+
+/** The signed-in screens of the header's menu. */
+const MENU: Array<{ route: RouteName; label: string }> = [
+  { route: 'services', label: 'Mis servicios' },
+  { route: 'security', label: 'Seguridad' },
+];
 
 const api = createApi({ baseUrl: API_BASE_URL, timeoutMs: API_TIMEOUT_MS });
 let flash: Flash | null = null;
 let current: View | null = null;
+let returnTo: RouteName | null = null;
 
 const accountBar = h('div', { class: 'account-bar' });
 const main = h('main', { id: 'contenido', tabindex: '-1' });
@@ -46,13 +58,25 @@ const app: App = {
     if (state.kind === 'expired') app.expireSession();
     return null;
   },
-  signIn(res) {
-    saveSession(sessionFromLogin(res));
-    go('services');
+  signIn(res, twoStep) {
+    saveSession(sessionFromLogin(res, twoStep));
+    const next = returnTo ?? 'services';
+    returnTo = null;
+    go(next);
+  },
+  returnAfterSignIn(route) {
+    returnTo = route;
+  },
+  updateSession(change) {
+    const state = readSession();
+    if (state.kind === 'active') saveSession({ ...state.session, ...change });
+  },
+  endSession(f) {
+    clearSession();
+    go('login', { flash: f });
   },
   expireSession() {
-    clearSession();
-    go('login', { flash: { kind: 'error', text: SESSION_EXPIRED } });
+    app.endSession({ kind: 'error', text: SESSION_EXPIRED });
   },
   async signOut() {
     const state = readSession();
@@ -73,12 +97,35 @@ const app: App = {
   },
 };
 
-function renderAccountBar(): void {
+function renderAccountBar(route: RouteName): void {
   const state = readSession();
   if (state.kind !== 'active') {
     accountBar.replaceChildren();
     return;
   }
+  const menu = h(
+    'nav',
+    { class: 'account-menu', 'aria-label': 'Mi cuenta' },
+    h(
+      'ul',
+      {},
+      MENU.map((item) =>
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            {
+              href: PATHS[item.route],
+              'aria-current': item.route === route ? 'page' : false,
+              onclick: routeLinkHandler(app, item.route),
+            },
+            item.label,
+          ),
+        ),
+      ),
+    ),
+  );
   const { account } = state.session;
   const logout = h('button', { type: 'button', class: 'secondary small' }, 'Cerrar sesión');
   logout.addEventListener('click', () => {
@@ -86,6 +133,7 @@ function renderAccountBar(): void {
     void app.signOut();
   });
   accountBar.replaceChildren(
+    menu,
     h(
       'p',
       { class: 'who' },
@@ -99,20 +147,22 @@ function renderAccountBar(): void {
 function render(initial: boolean): void {
   const route = routeOf(location.pathname);
   const state = readSession();
-  if (route === 'services' && state.kind !== 'active') {
+  if (SIGNED_IN_ONLY.has(route) && state.kind !== 'active') {
     if (state.kind === 'expired') flash = { kind: 'error', text: SESSION_EXPIRED };
     go('login', { replace: true });
     return;
   }
   if ((route === 'login' || route === 'forgot') && state.kind === 'active') {
-    go('services', { replace: true });
+    const next = returnTo ?? 'services';
+    returnTo = null;
+    go(next, { replace: true });
     return;
   }
   current?.destroy?.();
   current = VIEWS[route](app);
   main.replaceChildren(current.element);
   document.title = `${current.title} · Mi cuenta · ${VENDOR_NAME}`;
-  renderAccountBar();
+  renderAccountBar(route);
   if (!initial) current.heading.focus();
 }
 

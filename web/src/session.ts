@@ -7,6 +7,12 @@ export interface Session {
   token: string;
   expiresAt: string;
   account: Account;
+  /**
+   * Whether the account has two-step verification on, as far as this page knows: the
+   * login needed a code, or "Seguridad" turned it on since. (No route answers it; a
+   * change made from another session shows up as a refusal there, which corrects it.)
+   */
+  twoStep: boolean;
 }
 
 export type SessionState =
@@ -14,8 +20,8 @@ export type SessionState =
   | { kind: 'expired' }
   | { kind: 'active'; session: Session };
 
-export function sessionFromLogin(res: LoginResponse): Session {
-  return { token: res.token, expiresAt: res.expires_at, account: res.account };
+export function sessionFromLogin(res: LoginResponse, twoStep: boolean): Session {
+  return { token: res.token, expiresAt: res.expires_at, account: res.account, twoStep };
 }
 
 export function saveSession(session: Session): void {
@@ -47,6 +53,7 @@ export function readSession(now: number = Date.now()): SessionState {
     session = memory;
   }
   if (!session || typeof session.token !== 'string' || !session.account) return { kind: 'none' };
+  session.twoStep = session.twoStep === true;
   const expires = Date.parse(session.expiresAt);
   if (!Number.isNaN(expires) && expires <= now) {
     clearSession();

@@ -10,7 +10,7 @@ export function charCount(s: string): number {
 }
 
 export interface FieldError {
-  field: 'password' | 'confirm';
+  field: 'current' | 'password' | 'confirm' | 'email';
   message: string;
 }
 
@@ -34,6 +34,37 @@ export function checkNewPassword(password: string, confirm: string, email?: stri
     return { field: 'password', message: 'Tu nueva contraseña no puede ser igual a tu correo electrónico.' };
   }
   if (password !== confirm) return { field: 'confirm', message: PASSWORD_MISMATCH };
+  return null;
+}
+
+/**
+ * "Cambiar contraseña" of Mi cuenta → Seguridad: the current password, then the new pair
+ * as "Restablecer contraseña" checks it, and a new password that differs from the current.
+ */
+export function checkPasswordChange(
+  current: string,
+  password: string,
+  confirm: string,
+  email?: string,
+): FieldError | null {
+  if (current === '') return { field: 'current', message: 'Escribe tu contraseña actual.' };
+  const problem = checkNewPassword(password, confirm, email);
+  if (problem) return problem;
+  if (password === current) {
+    return { field: 'password', message: 'Tu nueva contraseña debe ser distinta de la actual.' };
+  }
+  return null;
+}
+
+/** "Cambiar correo electrónico": an address that is not the current one, and the password. */
+export function checkEmailChange(newEmail: string, password: string, currentEmail: string): FieldError | null {
+  if (!looksLikeEmail(newEmail)) {
+    return { field: 'email', message: 'Escribe tu nuevo correo electrónico, por ejemplo nombre@empresa.com.' };
+  }
+  if (newEmail.trim().toLowerCase() === currentEmail.trim().toLowerCase()) {
+    return { field: 'email', message: 'Ese ya es tu correo electrónico. Escribe la nueva dirección.' };
+  }
+  if (password === '') return { field: 'current', message: 'Escribe tu contraseña para confirmar que eres tú.' };
   return null;
 }
 

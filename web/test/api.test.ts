@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, asGroups, createApi, parseRetryAfter, type Subscription } from '../src/api.ts';
+import { ApiError, asGroups, createApi, isMfaChallenge, parseRetryAfter, type Subscription } from '../src/api.ts';
 
 interface Seen {
   url: string;
@@ -48,6 +48,7 @@ test('login posts JSON to <base>/login', async () => {
   );
   const api = createApi({ baseUrl: 'https://api.example.com/', fetch: fetchImpl });
   const res = await api.login({ email: 'ana@example.com', password: 'pw' });
+  assert.ok(!isMfaChallenge(res));
   assert.equal(res.token, 't0k');
   assert.equal(calls[0]!.url, 'https://api.example.com/login');
   assert.equal(calls[0]!.method, 'POST');
@@ -68,6 +69,7 @@ test('login sends the device token when it has one', async () => {
   );
   const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
   const res = await api.login({ email: 'ana@example.com', password: 'pw', device_token: 'dev-1' });
+  assert.ok(!isMfaChallenge(res));
   assert.equal(res.device_token, 'dev-2');
   assert.deepEqual(JSON.parse(calls[0]!.body!), {
     email: 'ana@example.com',
@@ -167,4 +169,79 @@ test('asGroups gives both list shapes one form', () => {
   assert.deepEqual(asGroups({ groups: [{ key: 'SAE', subscriptions: [subscription] }] }), [
     { key: 'SAE', subscriptions: [subscription] },
   ]);
+});
+
+const LOGIN = {
+  token: 't0k',
+  token_type: 'Bearer',
+  expires_at: '2026-01-01T12:00:00Z',
+  device_token: 'dev-3',
+  account: { email: 'ana@example.com', name: 'Ana Ruiz', company: 'Comercial Ruiz SA de CV' },
+};
+
+test('a login with two-step verification on: the challenge, then POST /login/mfa', async () => {
+  const { calls, fetchImpl } = fakeFetch((seen) =>
+    seen.url.endsWith('/login/mfa')
+      ? json(200, LOGIN)
+      : json(200, { mfa_required: true, mfa_token: 'mfa-1', expires_at: '2026-01-01T00:05:00Z' }),
+  );
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  const first = await api.login({ email: 'ana@example.com', password: 'pw' });
+  assert.ok(isMfaChallenge(first));
+  assert.equal(first.mfa_token, 'mfa-1');
+  const res = await api.loginMfa({ mfa_token: first.mfa_token, code: '123456' });
+  assert.equal(res.token, 't0k');
+  assert.equal(calls[1]!.url, '/api/login/mfa');
+  assert.equal(calls[1]!.method, 'POST');
+  assert.deepEqual(JSON.parse(calls[1]!.body!), { mfa_token: 'mfa-1', code: '123456' });
+  assert.equal(calls[1]!.headers.Authorization, undefined);
+  assert.ok(!isMfaChallenge(LOGIN as never), 'an ordinary login is no challenge');
+});
+
+test('the account routes: methods, paths, bearer and bodies', async () => {
+  const { calls, fetchImpl } = fakeFetch((seen) => {
+    if (seen.url.endsWith('/sessions') && seen.method === 'GET') return json(200, { sessions: [] });
+    if (seen.url.endsWith('/mfa/totp') && seen.method === 'POST') {
+      return json(200, { secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/x' });
+    }
+    if (seen.url.endsWith('/mfa/totp/confirm')) return json(200, { recovery_codes: ['AAAA-BBBB-CCCC'] });
+    if (seen.url.endsWith('/email-change')) return json(202, { status: 'accepted' });
+    return new Response(null, { status: 204 });
+  });
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  await api.changePassword('t', { current_password: 'a', new_password: 'b' });
+  assert.deepEqual((await api.listSessions('t')).sessions, []);
+  await api.endSession('t', 'id/with?odd#chars');
+  assert.equal((await api.startTotp('t')).secret, 'JBSWY3DPEHPK3PXP');
+  assert.deepEqual((await api.confirmTotp('t', { code: '123456' })).recovery_codes, ['AAAA-BBBB-CCCC']);
+  await api.disableTotp('t', { code: 'AAAA-BBBB-CCCC' });
+  assert.equal((await api.requestEmailChange('t', { new_email: 'n@example.com', password: 'p' })).status, 'accepted');
+  await api.confirmEmailChange('t', { token: 'mail-token' });
+  assert.deepEqual(
+    calls.map((c) => `${c.method} ${c.url} ${c.body ?? '-'}`),
+    [
+      'POST /api/password {"current_password":"a","new_password":"b"}',
+      'GET /api/sessions -',
+      'DELETE /api/sessions/id%2Fwith%3Fodd%23chars -',
+      'POST /api/mfa/totp {}',
+      'POST /api/mfa/totp/confirm {"code":"123456"}',
+      'DELETE /api/mfa/totp {"code":"AAAA-BBBB-CCCC"}',
+      'POST /api/email-change {"new_email":"n@example.com","password":"p"}',
+      'POST /api/email-change/confirm {"token":"mail-token"}',
+    ],
+  );
+  for (const c of calls) assert.equal(c.headers.Authorization, 'Bearer t');
+  // A body goes with its Content-Type, and no Content-Type goes without a body.
+  for (const c of calls) assert.equal(c.headers['Content-Type'] === 'application/json', c.body !== undefined);
+});
+
+test('an invalid code is an ApiError with its code', async () => {
+  const { fetchImpl } = fakeFetch(() => problem(401, 'invalid_code'));
+  const api = createApi({ baseUrl: '/api', fetch: fetchImpl });
+  await assert.rejects(api.loginMfa({ mfa_token: 'm', code: '000000' }), (e: unknown) => {
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.code, 'invalid_code');
+    assert.equal(e.status, 401);
+    return true;
+  });
 });

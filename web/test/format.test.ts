@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   billingPeriodLabel,
   formatDate,
+  formatInstant,
   formatDuration,
   GROUP_OPTIONS,
   groupHeading,
@@ -90,4 +91,12 @@ test('durations in words, rounded up', () => {
 
 test('upgrade button text', () => {
   assert.equal(upgradeButtonLabel('8.0'), 'Actualizar a 8.0');
+});
+
+test('instants in the given time zone, dd/mm/aaaa, hh:mm', () => {
+  assert.equal(formatInstant('2026-12-02T15:05:09Z', 'America/Mexico_City'), '02/12/2026, 09:05');
+  assert.equal(formatInstant('2026-12-02T00:30:00Z', 'UTC'), '02/12/2026, 00:30');
+  assert.equal(formatInstant('2026-12-02T23:59:00Z', 'America/Mexico_City'), '02/12/2026, 17:59');
+  assert.equal(formatInstant('no es una fecha'), '—');
+  assert.equal(formatInstant(null), '—');
 });

@@ -3,7 +3,22 @@ import { test } from 'node:test';
 import { PROBLEM_CODES } from '../src/api.ts';
 import { errorSentence, hasSentence, sentenceFor, SESSION_EXPIRED } from '../src/messages.ts';
 
-const CONTEXTS = ['login', 'forgot', 'reset', 'subscriptions', 'upgrade', 'license-file', 'logout'] as const;
+const CONTEXTS = [
+  'login',
+  'forgot',
+  'reset',
+  'subscriptions',
+  'upgrade',
+  'license-file',
+  'logout',
+  'invitation',
+  'mfa',
+  'password-change',
+  'sessions',
+  'two-step',
+  'email-change',
+  'email-confirm',
+] as const;
 
 test('every problem code of the API has its own sentence', () => {
   for (const code of PROBLEM_CODES) assert.ok(hasSentence(code), `no sentence for ${code}`);
@@ -109,4 +124,31 @@ test('license file refusals speak of the file, not of an upgrade', () => {
   assert.match(errorSentence({ code: 'invalid_request', status: 400 }, 'license-file'), /código de instalación/);
   // The upgrade keeps its own sentences.
   assert.match(errorSentence({ code: 'subscription_expired', status: 409 }, 'upgrade'), /actualizar tu sistema/);
+});
+
+test('two-step verification and the account pages read in their own words', () => {
+  assert.match(errorSentence({ code: 'invalid_code', status: 401 }, 'mfa'), /^El código no es correcto o ya se usó\./);
+  assert.match(errorSentence({ code: 'invalid_token', status: 400 }, 'mfa'), /5 minutos.*Inicia sesión de nuevo\./);
+  assert.equal(
+    errorSentence({ code: 'invalid_credentials', status: 401 }, 'password-change'),
+    'Tu contraseña actual no es correcta.',
+  );
+  assert.equal(
+    errorSentence({ code: 'invalid_credentials', status: 401 }, 'email-change'),
+    'Tu contraseña actual no es correcta.',
+  );
+  assert.match(errorSentence({ code: 'weak_password', status: 422 }, 'password-change'), /contraseña actual/);
+  assert.match(errorSentence({ code: 'invalid_token', status: 400 }, 'email-confirm'), /nuevo correo/);
+  assert.match(errorSentence({ code: 'email_taken', status: 409 }, 'email-confirm'), /está en uso/);
+  assert.match(errorSentence({ code: 'not_found', status: 404 }, 'sessions'), /sesión ya estaba cerrada/);
+  // Only the login points at "¿Olvidaste tu contraseña?" when locked.
+  const locked = errorSentence({ code: 'account_locked', status: 429, retryAfter: 900 }, 'two-step');
+  assert.match(locked, /15 minutos\.$/);
+});
+
+test('an invitation link that no longer works says so as an invitation', () => {
+  const s = errorSentence({ code: 'invalid_token', status: 400 }, 'invitation');
+  assert.match(s, /invitación/);
+  assert.match(s, /7 días/);
+  assert.doesNotMatch(errorSentence({ code: 'invalid_token', status: 400 }, 'reset'), /invitación/);
 });

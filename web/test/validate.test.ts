@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import { PASSWORD_MISMATCH, PASSWORD_RULE } from '../src/messages.ts';
 import {
   charCount,
+  checkEmailChange,
   checkInstallation,
   checkNewPassword,
+  checkPasswordChange,
   INSTALLATION_MAX,
   looksLikeEmail,
   PASSWORD_MAX,
@@ -65,4 +67,30 @@ test('installation code: trimmed, 1 to 128 characters, no control characters', (
     assert.equal(r.ok, false, JSON.stringify(bad));
     assert.match(!r.ok ? r.message : '', /saltos de línea ni tabuladores/);
   }
+});
+
+test('a password change: the current one first, then the new pair, then a different one', () => {
+  assert.equal(checkPasswordChange('', 'una-frase-bastante-larga', 'una-frase-bastante-larga')?.field, 'current');
+  assert.equal(checkPasswordChange('vieja-contraseña', 'corta', 'corta')?.field, 'password');
+  assert.equal(
+    checkPasswordChange('vieja-contraseña', 'una-frase-bastante-larga', 'otra-frase-bastante-larga')?.field,
+    'confirm',
+  );
+  const same = checkPasswordChange('una-frase-bastante-larga', 'una-frase-bastante-larga', 'una-frase-bastante-larga');
+  assert.equal(same?.field, 'password');
+  assert.match(same!.message, /distinta de la actual/);
+  assert.equal(
+    checkPasswordChange('x', 'ana@example.com.mx1', 'ana@example.com.mx1', 'ana@example.com.mx1')?.field,
+    'password',
+  );
+  assert.equal(checkPasswordChange('vieja-contraseña', 'una-frase-bastante-larga', 'una-frase-bastante-larga'), null);
+});
+
+test('an e-mail change: a new address, not the current one, and the password', () => {
+  assert.equal(checkEmailChange('no-es-correo', 'pw', 'ana@example.com')?.field, 'email');
+  const same = checkEmailChange(' ANA@example.com ', 'pw', 'ana@example.com');
+  assert.equal(same?.field, 'email');
+  assert.match(same!.message, /ya es tu correo/);
+  assert.equal(checkEmailChange('nueva@example.com', '', 'ana@example.com')?.field, 'current');
+  assert.equal(checkEmailChange('nueva@example.com', 'pw', 'ana@example.com'), null);
 });

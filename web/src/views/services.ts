@@ -54,10 +54,22 @@ const COLUMNS = [
   'Próximo pago',
   'Estado',
   'Acción',
-];
+] as const;
 
 // Kept while the page lives, so coming back shows the same tab and grouping.
 const remembered: { plan: Plan; groupBy: GroupBy | '' } = { plan: 'subscription', groupBy: '' };
+
+/**
+ * A data cell. `data-label` is its column's name, shown before the value when a row is a
+ * card (narrow screens); screen readers get the column header instead.
+ */
+function cell(
+  label: (typeof COLUMNS)[number],
+  attrs: Record<string, string>,
+  content: Node | string | null,
+): HTMLTableCellElement {
+  return h('td', { ...attrs, role: 'cell', 'data-label': label }, content);
+}
 
 function canUpgrade(subscription: Subscription): subscription is UpgradableSubscription {
   return subscription.upgrade.available === true;
@@ -200,45 +212,63 @@ export function servicesView(app: App): View {
       button.addEventListener('click', () => openLicense(subscription, button));
       actions.push(button);
     }
-    const action = actions.length ? h('div', { class: 'row-actions' }, actions) : '';
+    const action = actions.length ? h('div', { class: 'row-actions' }, actions) : null;
     return h(
       'tr',
-      { 'data-serial': subscription.serial, 'data-status': subscription.status },
-      h('th', { scope: 'row' }, subscription.system_name),
-      h('td', {}, subscription.version),
-      h('td', { class: 'num' }, String(subscription.users)),
-      h('td', {}, h('code', { class: 'serial' }, subscription.serial)),
-      h('td', {}, formatDate(subscription.activated_on)),
-      h('td', {}, formatDate(subscription.next_payment_on)),
-      h('td', {}, h('span', { class: `status status-${subscription.status}` }, statusLabel(subscription))),
-      h('td', { class: 'action' }, action),
+      { role: 'row', 'data-serial': subscription.serial, 'data-status': subscription.status },
+      h('th', { scope: 'row', role: 'rowheader' }, subscription.system_name),
+      cell('Versión', {}, subscription.version),
+      cell('Usuarios', { class: 'num' }, String(subscription.users)),
+      cell('No. serie', {}, h('code', { class: 'serial' }, subscription.serial)),
+      cell('Fecha de activación', {}, formatDate(subscription.activated_on)),
+      cell('Próximo pago', {}, formatDate(subscription.next_payment_on)),
+      cell(
+        'Estado',
+        {},
+        h('span', { class: `status status-${subscription.status}` }, statusLabel(subscription)),
+      ),
+      cell('Acción', { class: action ? 'action' : 'action no-action' }, action),
     );
   }
 
   function renderTable(groups: SubscriptionGroup[], groupBy: GroupBy | ''): void {
     const tab = currentTab();
     const count = groups.reduce((n, g) => n + g.subscriptions.length, 0);
+    // The roles are written out because the phone's layout (a card per row, narrow.css)
+    // changes the table's CSS display, which makes some browsers drop its semantics.
     const table = h(
       'table',
-      { class: 'services' },
+      { class: 'services', role: 'table', 'aria-labelledby': captionId },
       h('caption', { id: captionId }, tab.caption),
-      h('thead', {}, h('tr', {}, COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'thead',
+        { role: 'rowgroup' },
+        h('tr', { role: 'row' }, COLUMNS.map((c) => h('th', { scope: 'col', role: 'columnheader' }, c))),
+      ),
     );
     if (count === 0) {
       table.append(
-        h('tbody', {}, h('tr', {}, h('td', { colspan: String(COLUMNS.length), class: 'empty' }, tab.empty))),
+        h(
+          'tbody',
+          { role: 'rowgroup' },
+          h(
+            'tr',
+            { role: 'row' },
+            h('td', { role: 'cell', colspan: String(COLUMNS.length), class: 'empty' }, tab.empty),
+          ),
+        ),
       );
     } else {
       for (const g of groups) {
-        const tbody = h('tbody', {});
+        const tbody = h('tbody', { role: 'rowgroup' });
         if (groupBy) {
           tbody.append(
             h(
               'tr',
-              { class: 'group-row' },
+              { role: 'row', class: 'group-row' },
               h(
                 'th',
-                { scope: 'rowgroup', colspan: String(COLUMNS.length) },
+                { scope: 'rowgroup', role: 'rowheader', colspan: String(COLUMNS.length) },
                 groupHeading(groupBy, g.key, g.subscriptions),
               ),
             ),

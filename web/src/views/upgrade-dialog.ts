@@ -1,6 +1,7 @@
 // "Actualiza la versión de tu sistema": the terms, their acceptance, and the new serial.
 import { isApiError, type Account, type Api, type UpgradableSubscription, type UpgradeResponse } from '../api.ts';
 import { h, keepTabInside, messageBox, setBusy, uid } from '../dom.ts';
+import { copyText } from '../clipboard.ts';
 import { DOWNLOAD_URL } from '../config.ts';
 import { formatDate } from '../format.ts';
 import { sentenceFor } from '../messages.ts';
@@ -204,28 +205,4 @@ export function openUpgradeDialog(o: UpgradeDialogOptions): void {
   dialog.showModal();
   // Start at the terms: they are what the person has to read first.
   termsBox.focus();
-}
-
-/** Clipboard API first; a selected text area and execCommand when it is missing or refused. */
-async function copyText(text: string, container: HTMLElement): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch {
-    // fall through to the older way
-  }
-  const area = h('textarea', { class: 'copy-buffer', readonly: true, 'aria-hidden': 'true', tabindex: '-1' });
-  area.value = text;
-  container.append(area);
-  area.select();
-  let ok = false;
-  try {
-    ok = document.execCommand('copy');
-  } catch {
-    ok = false;
-  }
-  area.remove();
-  return ok;
 }
