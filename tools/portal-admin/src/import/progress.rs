@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often a plain progress line is written.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -28,11 +28,15 @@ impl Progress {
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
             };
             let template = match total {
-                Some(_) => "{prefix:>9} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
-                None => "{prefix:>9} {spinner} {human_pos} rows, {per_sec}",
+                Some(_) => "{prefix:>9} [{bar:30}] {human_pos}/{human_len} rows, {rate}, {eta} left",
+                None => "{prefix:>9} {spinner} {human_pos} rows, {rate}",
             };
             if let Ok(style) = ProgressStyle::with_template(template) {
-                bar.set_style(style.progress_chars("=> "));
+                // Rows a second, whole: indicatif's own `per_sec` shows four decimals.
+                let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                };
+                bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
             }
             bar.set_prefix(what);
             bar.enable_steady_tick(Duration::from_millis(200));
