@@ -247,6 +247,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
         self.store.put_mfa_challenge(&challenge).await?;
         tracing::info!(event = "login_needs_code", email_tag = %email_tag(&self.settings.log_key, email),
             client = call.caller.source_ip.as_str(), "password right; waiting for the second step");
+        login_metric("code_asked");
         json(
             StatusCode::OK,
             &MfaRequired {
@@ -320,10 +321,11 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
     }
 }
 
-/// One login answered, by its outcome: `succeeded`, `failed` (unknown e-mail or wrong
-/// password), `locked` (this client's five attempts) or `limited` (the e-mail's hourly
-/// ceiling, for clients that are not a known device).
-fn login_metric(outcome: &str) {
+/// One login answered, by its outcome: `succeeded`, `failed` (unknown e-mail, wrong
+/// password or wrong code), `locked` (this client's five attempts), `limited` (the e-mail's
+/// hourly ceiling, for clients that are not a known device) or `code_asked` (the password
+/// was right; the second step decides).
+pub(crate) fn login_metric(outcome: &str) {
     metrics::count_by("Logins", "Outcome", outcome, 1);
 }
 

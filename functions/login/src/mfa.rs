@@ -59,6 +59,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
             let secs = (until - now).num_seconds().max(1) as u64;
             tracing::info!(event = "login_locked", email_tag = %tag, client = call.caller.source_ip.as_str(),
                 retry_after = secs, "second step refused: this client is locked out");
+            crate::login_metric("locked");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
         let Some(proof) = prove(key.map_err(seal_error)?, enrolment, code, now).map_err(seal_error)? else {
@@ -87,6 +88,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
         };
         tracing::info!(event = "login", email_tag = %tag, client = call.caller.source_ip.as_str(), second_step = true,
             recovery_code = matches!(proof, shared::store::Proof::Recovery(_)), "logged in");
+        crate::login_metric("succeeded");
         json(
             StatusCode::OK,
             &LoginResponse {
@@ -107,6 +109,7 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
                 tracing::info!(event = "login_failed", second_step = true,
                     email_tag = %email_tag(&self.settings.log_key, email), client = call.caller.source_ip.as_str(),
                     failures_this_hour = failures, "second step failed");
+                crate::login_metric("failed");
                 ApiError::InvalidCode
             }
             Err(e) => e.into(),

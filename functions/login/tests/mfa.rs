@@ -146,18 +146,24 @@ async fn a_recovery_code_logs_in_once() {
 #[tokio::test]
 async fn wrong_codes_are_failed_logins_and_lock_the_client() {
     let m = setup().await;
-    let token = first_step(&m).await;
     let right = app_code(&m.uri, Utc::now());
     let wrong = if right == "000000" { "111111" } else { "000000" };
-    // The first step took one of the five attempts, and keeps it until a code is right.
-    for _ in 0..4 {
-        let (status, body) = second_step(&m, &token, wrong).await;
-        assert_eq!((status, body["code"].as_str()), (401, Some("invalid_code")), "{body}");
-    }
+    let ((locked, body), metrics) = shared::metrics::captured(async {
+        let token = first_step(&m).await;
+        // The first step took one of the five attempts, and keeps it until a code is right.
+        for _ in 0..4 {
+            let (status, body) = second_step(&m, &token, wrong).await;
+            assert_eq!((status, body["code"].as_str()), (401, Some("invalid_code")), "{body}");
+        }
+        second_step(&m, &token, &right).await
+    })
+    .await;
     let hour = m.env.raw(&keys::login_failures_hour(&m.ana.email, Utc::now())).await.expect("counted");
     assert_eq!(hour["failures"].as_n().unwrap(), "4");
-    let (locked, body) = second_step(&m, &token, &right).await;
     assert_eq!((locked, body["code"].as_str()), (429, Some("account_locked")), "{body}");
+    // Every answer of both steps is one login metric, by its outcome.
+    let outcomes = ["code_asked", "failed", "locked", "succeeded"].map(|o| metrics.sum("Logins", &[("Outcome", o)]));
+    assert_eq!(outcomes, [1.0, 4.0, 1.0, 0.0], "{metrics:?}");
     let (again, _) = login(&m, PASSWORD).await;
     assert_eq!(again, 429, "the password from there too");
 }
