@@ -126,6 +126,19 @@ impl Settings {
 }
 
 impl MailSettings {
+    /// The settings of the local stack's mails (tests and examples).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn local_example() -> MailSettings {
+        MailSettings {
+            mail_from: "no-reply@portal.example".into(),
+            portal_url: "http://127.0.0.1:5173".into(),
+            vendor_name: "Aspel".into(),
+            support_phone: "800 277 3735".into(),
+            distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
+            download_url: "https://www.aspel.com.mx/descargas".into(),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| env::var(k).ok())
     }

@@ -16,7 +16,7 @@ use shared::auth::email_tag;
 use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::{Credentials, Email};
-use shared::http::{ApiError, Call, Function, Input, Route};
+use shared::http::{run_blocking, ApiError, Call, Function, Input, Route};
 use shared::mail::Mailer;
 use shared::sealing::{DataKey, DataKeySource, SealError};
 use shared::startup::Base;
@@ -66,11 +66,6 @@ pub(crate) fn seal_error(e: SealError) -> ApiError {
         SealError::Unavailable(why) => ApiError::Unavailable(why),
         other => ApiError::Internal(other.to_string()),
     }
-}
-
-/// Argon2id takes tens of milliseconds of CPU: keep it off the async workers.
-pub(crate) async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)
 }
 
 impl<S: LoginAttempts + Logins> App<S> {

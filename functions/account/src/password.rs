@@ -4,14 +4,14 @@
 use shared::auth::{authenticate_with_profile, email_tag};
 use shared::domain::password::check_strength_with;
 use shared::domain::token::random_id;
-use shared::http::{no_content, ApiError, Call, Reply, MAX_BODY_BYTES, MAX_FIELD_BYTES};
+use shared::http::{no_content, run_blocking, ApiError, Call, Reply, MAX_BODY_BYTES, MAX_FIELD_BYTES};
 use shared::mail::account::password_changed_mail;
 use shared::outbox::{self, PendingMail};
 use shared::store::{
     AccountSessions, LoginAttempts, Logins, MailOutbox, PasswordChange, PasswordChanges, Sessions, StoreError,
 };
 
-use crate::{internal, run_blocking, App};
+use crate::{internal, App};
 
 impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + MailOutbox> App<S> {
     pub(crate) async fn change_password(&self, call: Call) -> Reply {

@@ -18,7 +18,7 @@ use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
 use shared::domain::token::{issue_session_token, issue_token, plausible_token, random_id, TokenDigest};
 use shared::domain::{AccountId, Credentials, Email};
-use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
+use shared::http::{json, no_content, run_blocking, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
 use shared::mail::{compose, Mailer};
 use shared::metrics;
 use shared::outbox::{self, PendingMail};
@@ -327,9 +327,4 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
 /// was right; the second step decides).
 pub(crate) fn login_metric(outcome: &str) {
     metrics::count_by("Logins", "Outcome", outcome, 1);
-}
-
-/// Argon2id takes tens of milliseconds of CPU: keep it off the async workers.
-async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))
 }

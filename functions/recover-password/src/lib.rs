@@ -9,7 +9,9 @@ use shared::config::{LogKey, MailSettings};
 use shared::domain::password::{check_strength, PasswordHasherArgon};
 use shared::domain::token::{issue_token, plausible_token, random_id, TokenDigest};
 use shared::domain::{Credentials, Email};
-use shared::http::{json, no_content, ApiError, Call, Function, Input, Reply, Route, MAX_BODY_BYTES, MAX_FIELD_BYTES};
+use shared::http::{
+    json, no_content, run_blocking, ApiError, Call, Function, Input, Reply, Route, MAX_BODY_BYTES, MAX_FIELD_BYTES,
+};
 use shared::mail::{compose, Mailer};
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
@@ -112,10 +114,8 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
         // The rule is checked before the token is spent, so a weak try can be corrected.
         check_strength(&new_password, &reset.email).map_err(|e| ApiError::WeakPassword(e.to_string()))?;
         let hasher = self.hasher.clone();
-        let hash = tokio::task::spawn_blocking(move || hasher.hash(&new_password))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let hash =
+            run_blocking(move || hasher.hash(&new_password)).await?.map_err(|e| ApiError::Internal(e.to_string()))?;
         match self.store.complete_reset(&reset, &hash, call.now).await {
             Ok(()) => {
                 tracing::info!(event = "reset_completed", email_tag = %email_tag(&self.log_key, &reset.email),

@@ -13,3 +13,9 @@ pub use router::{
     budget, parse_serial, route_path, serve, Call, Caller, Function, Handler, HandlerFuture, Input, Reply, Route,
     DEADLINE_MARGIN, DEFAULT_BUDGET, STALE_DEADLINE,
 };
+
+/// CPU-heavy work (Argon2id takes tens of milliseconds) off the async thread, so the one
+/// thread of an instance keeps serving its I/O meanwhile.
+pub async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))
+}

@@ -194,14 +194,7 @@ mod tests {
     use crate::domain::{BillingPeriod, Plan, Serial, Terms, Version};
 
     fn settings() -> MailSettings {
-        MailSettings {
-            mail_from: "no-reply@portal.example".into(),
-            portal_url: "http://127.0.0.1:5173".into(),
-            vendor_name: "Aspel".into(),
-            support_phone: "800 277 3735".into(),
-            distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
-            download_url: "https://www.aspel.com.mx/descargas".into(),
-        }
+        MailSettings::local_example()
     }
 
     #[test]

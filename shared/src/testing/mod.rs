@@ -95,14 +95,10 @@ impl TestEnv {
         let http = CallCounter::http_client(sdk.http_client().expect("the SDK settings carry an HTTP client"));
         let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).http_client(http).interceptor(calls.clone()).build();
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), &table);
-        let mail_settings = MailSettings {
-            mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| "no-reply@portal.example".into()),
-            portal_url: "http://127.0.0.1:5173".into(),
-            vendor_name: "Aspel".into(),
-            support_phone: "800 277 3735".into(),
-            distributor_url: "https://www.aspel.com.mx/distribuidores".into(),
-            download_url: "https://www.aspel.com.mx/descargas".into(),
-        };
+        let mut mail_settings = MailSettings::local_example();
+        if let Ok(from) = std::env::var("MAIL_FROM") {
+            mail_settings.mail_from = from;
+        }
         let mailer = Mailer::new(crate::aws::sesv2(&sdk), mail_settings.mail_from.clone());
         let settings = Settings {
             table_name: table,
