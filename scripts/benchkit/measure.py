@@ -23,7 +23,7 @@ def measure_cold(bench, builds, runs, real_for=None):
     order of the builds alternates between rounds. Python's garbage collector runs
     between processes only, never while one is timed."""
     firsts = cold_events()
-    out = {label: {name: {"cold": [], "init": [], "cpu": [], "real": [], "init_calls": []} for name in bins}
+    out = {label: {name: {"cold": [], "init": [], "cpu": [], "real": [], "init_calls": [], "start": []} for name in bins}
            for label, bins in builds.items()}
     order = list(builds.items())
     gc.disable()
@@ -33,9 +33,12 @@ def measure_cold(bench, builds, runs, real_for=None):
                 for name, binary in bins.items():
                     gc.collect()
                     real = real_for.get(name) if real_for else None
-                    cold, init, cpu, real_ms, calls = bench.cold(name, binary, firsts[name], real)
+                    cold, init, cpu, real_ms, calls, waited = bench.cold(name, binary, firsts[name], real)
                     r = out[label][name]
                     r["cold"].append(cold)
+                    # The start-up itself: the first answer less its waits on DynamoDB Local
+                    # and moto (only the event functions' first answers make requests).
+                    r["start"].append(cold - waited)
                     r["init"].append(init)
                     r["cpu"].append(cpu)
                     r["init_calls"].append(calls)

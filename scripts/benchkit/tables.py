@@ -82,7 +82,9 @@ def replace_block(path, name, text):
 
 
 def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
-    hello_cold = statistics.median(cold["hello"]["cold"])
+    # The ratios compare the start-up itself: the first answer less its waits on the
+    # stand-ins (none but for the event functions, whose first answers make requests).
+    hello_start = statistics.median(cold["hello"]["start"])
     lines = []
     m = machine()
     lines.append(f"Measured {m['date']} at commit {m['commit']} on {m['cpu']} ({m['cores']} cores, Linux "
@@ -98,23 +100,25 @@ def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
                         else "No other significant load."))
     lines.append("")
     lines.append("| bootstrap | arm64 size | x86_64 size | start to first `next` | cold start (to first answer) | "
-                 "vs hello-world | CPU time to first answer | first store request | DynamoDB calls before the "
-                 "first answer | peak RSS |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                 "of it, waiting on DynamoDB Local and moto | vs hello-world (less that wait) | CPU time to first "
+                 "answer | first store request | DynamoDB calls before the first answer | peak RSS |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     names = ["hello"] + FUNCTIONS
     for name in names:
         arm = size_of(Path(args.arm64_dir) / name / "bootstrap") if name != "hello" else size_of(args.hello_arm64)
         x86 = size_of(Path(args.x86_dir) / name) if name != "hello" else size_of(args.hello)
         c = cold[name]
         med = statistics.median(c["cold"])
+        start = statistics.median(c["start"])
         real = statistics.median(c["real"]) if c["real"] else None
         label = "hello-world (`bench/hello`)" if name == "hello" else f"`{name}`"
-        ratio = "1.00x" if name == "hello" else f"{med / hello_cold:.2f}x"
+        ratio = "1.00x" if name == "hello" else f"{start / hello_start:.2f}x"
         calls = max(c["init_calls"]) if name != "hello" else 0
         peak = rss.get(name)
         init = statistics.median(c["init"])
         cpu = statistics.median(c["cpu"])
-        lines.append(f"| {label} | {fmt_size(arm)} | {fmt_size(x86)} | {fmt_ms(init)} ms | {fmt_ms(med)} ms | {ratio} | "
+        lines.append(f"| {label} | {fmt_size(arm)} | {fmt_size(x86)} | {fmt_ms(init)} ms | {fmt_ms(med)} ms | "
+                     f"{fmt_ms(med - start)} ms | {ratio} | "
                      f"{fmt_ms(cpu)} ms | "
                      f"{fmt_ms(real) + ' ms' if real is not None else '-'} | {calls} | "
                      f"{'n/a' if peak is None else f'{peak:.1f} MiB'} |")
@@ -179,15 +183,19 @@ def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
         lines.append(f"| {label} | {tally(values)}; in the timed run, without the added latency: {tally(raw)} | "
                      f"{'yes' if not over else f'no: {over} of {len(values)} over'} |")
     hello_cpu = statistics.median(cold["hello"]["cpu"])
-    notes = {"send-pending-mail": "its only event is its real one: the first answer includes the outbox's Query",
+    notes = {"send-pending-mail": "its only event is its real one: the first answer includes the outbox's Queries",
              "record-payment": "a malformed event: the first answer includes sending it to the dead-letter queue"}
     for n in FUNCTIONS:
-        r = statistics.median(cold[n]["cold"]) / hello_cold
+        r = statistics.median(cold[n]["start"]) / hello_start
+        wall = statistics.median(cold[n]["cold"]) / statistics.median(cold["hello"]["cold"])
         cpu = statistics.median(cold[n]["cpu"]) / hello_cpu
         why = [notes[n]] if n in notes else []
         if n not in notes and max(cold[n]["init_calls"]):
             why.append(f"{max(cold[n]['init_calls'])} DynamoDB call(s) while starting")
-        lines.append(f"| `{n}`: cold start within 1.5x the hello-world's (wall time to the first answer) | "
+        if n in notes:
+            why.append(f"{wall:.2f}x with the wait")
+        lines.append(f"| `{n}`: cold start within 1.5x the hello-world's (wall time to the first answer, less its "
+                     f"waits on DynamoDB Local and moto) | "
                      f"{r:.2f}x (CPU time {cpu:.2f}x){'; ' + '; '.join(why) if why else ''} | "
                      f"{'yes' if r <= 1.5 else 'no'} |")
     non_login = [w for w in warm if w["function"] != "login" and w["own_ok"]]

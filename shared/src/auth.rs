@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::domain::token::parse_session_token;
+use crate::domain::{Serial, Subscription};
 use crate::http::{ApiError, Call};
-use crate::store::{AccountSessions, Profile, Session, Sessions};
+use crate::store::{AccountSessions, Profile, SerialSessions, Session, Sessions};
 
 /// The caller's live session, or 401 `unauthorized`: not expired, used within the idle
 /// limit, and made with the account's current password (a reset ends every older one).
@@ -19,14 +20,7 @@ pub async fn authenticate(
 ) -> Result<Session, ApiError> {
     let (account, digest) = parse_session_token(call.bearer()?).ok_or(ApiError::Unauthorized)?;
     let (session, epoch) = store.session(&account, &digest).await?.ok_or(ApiError::Unauthorized)?;
-    let idle = chrono::Duration::minutes(i64::from(settings.session_idle_minutes));
-    if !session.live_at(now, idle, epoch) {
-        return Err(ApiError::Unauthorized);
-    }
-    if session.wants_touch(now) {
-        store.touch_session(&session, now);
-    }
-    Ok(session)
+    confirm(store, settings, session, epoch, now)
 }
 
 /// [`authenticate`], with the caller's profile (its e-mail, password epoch and pending
@@ -39,14 +33,43 @@ pub async fn authenticate_with_profile(
 ) -> Result<(Session, Profile), ApiError> {
     let (account, digest) = parse_session_token(call.bearer()?).ok_or(ApiError::Unauthorized)?;
     let (session, profile) = store.session_with_profile(&account, &digest).await?.ok_or(ApiError::Unauthorized)?;
+    let session = confirm(store, settings, session, profile.password_epoch, now)?;
+    Ok((session, profile))
+}
+
+/// [`authenticate_with_profile`], with the caller's serial `number` in the same
+/// BatchGetItem (`None` if the account has no such serial): for the routes that act on
+/// one serial.
+pub async fn authenticate_with_serial(
+    store: &(impl Sessions + SerialSessions),
+    settings: &Settings,
+    call: &Call,
+    number: &Serial,
+    now: DateTime<Utc>,
+) -> Result<(Session, Profile, Option<Subscription>), ApiError> {
+    let (account, digest) = parse_session_token(call.bearer()?).ok_or(ApiError::Unauthorized)?;
+    let (session, profile, serial) =
+        store.session_with_serial(&account, &digest, number).await?.ok_or(ApiError::Unauthorized)?;
+    let session = confirm(store, settings, session, profile.password_epoch, now)?;
+    Ok((session, profile, serial))
+}
+
+/// The session read, if it is alive; its use recorded when due.
+fn confirm(
+    store: &impl Sessions,
+    settings: &Settings,
+    session: Session,
+    epoch: u64,
+    now: DateTime<Utc>,
+) -> Result<Session, ApiError> {
     let idle = chrono::Duration::minutes(i64::from(settings.session_idle_minutes));
-    if !session.live_at(now, idle, profile.password_epoch) {
+    if !session.live_at(now, idle, epoch) {
         return Err(ApiError::Unauthorized);
     }
     if session.wants_touch(now) {
         store.touch_session(&session, now);
     }
-    Ok((session, profile))
+    Ok(session)
 }
 
 /// The account a bearer token names, read from the token alone (no store call): lets a

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -11,10 +12,29 @@ use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, Sh
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::Engine;
 
-/// The shared SDK settings: region, credentials and endpoints from the standard
-/// environment (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`, ...). Timeouts are short so a
-/// sick dependency becomes a 503 well inside the function's timeout, not a hung request.
+/// The functions' SDK settings: the region and the credentials from the variables Lambda
+/// sets for every function (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`), endpoints from the standard ones (`AWS_ENDPOINT_URL_DYNAMODB`,
+/// ...). The SDK's default chains (profiles, SSO, web identity, container and instance
+/// metadata) would find the same credentials first, but building them costs every cold
+/// start an STS client, an IMDS client and their endpoint tables.
 pub async fn sdk_config() -> SdkConfig {
+    loader()
+        .region(EnvironmentVariableRegionProvider::new())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .load()
+        .await
+}
+
+/// For the operators' tool (`portal-admin`), run from a laptop or a pipeline: the SDK's
+/// default chains, so that profiles, SSO and assumed roles work.
+pub async fn sdk_config_with_default_chains() -> SdkConfig {
+    loader().load().await
+}
+
+/// Timeouts are short so a sick dependency becomes a 503 well inside the function's
+/// timeout, not a hung request.
+fn loader() -> aws_config::ConfigLoader {
     let http = SharedHttpClient::new(ConnectOnFirstUse(https_client()));
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
@@ -25,8 +45,6 @@ pub async fn sdk_config() -> SdkConfig {
         .http_client(http)
         .timeout_config(timeouts)
         .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
 }
 
 /// The SDK's HTTPS client: rustls over ring, trusting the compiled-in roots.

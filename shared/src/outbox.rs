@@ -6,9 +6,9 @@
 //!
 //! - The lease means two senders never send one message at the same time; each lease is
 //!   an attempt, counted on the message.
-//! - A message its courier took is marked sent and cleared, both writes side by side: if
-//!   either lands, nobody sends it again (the lease skips marked messages; the run clears
-//!   them), so only losing both sends a mail twice.
+//! - A message its courier took is cleared, in one write; only if that fails is it marked
+//!   sent (off the request's path, not awaited): then nobody sends it again (the lease skips marked messages; the run clears
+//!   them), so only losing both writes sends a mail twice.
 //! - A refusal that is final for this message (SES's `MessageRejected`, a malformed
 //!   address) or [`MAX_ATTEMPTS`] failed attempts move it to the dead letters with the
 //!   reason, where an operator finds it (`portal-admin mail list --dead`, `mail retry`);
@@ -188,8 +188,8 @@ pub async fn carry<M: Outgoing>(courier: &impl Courier<M>, pending: &M) -> Resul
     courier.carry(pending).await
 }
 
-/// The second half of [`send_leased`]: a carried message is marked sent and cleared (side
-/// by side); a refused one is kept for a later attempt, or buried when the refusal is
+/// The second half of [`send_leased`]: a carried message is cleared (or, if that fails,
+/// marked sent); a refused one is kept for a later attempt, or buried when the refusal is
 /// final or this was the last attempt.
 pub async fn settle<M: Outgoing>(
     store: &impl Outbox<M>,
@@ -203,13 +203,11 @@ pub async fn settle<M: Outgoing>(
         Ok(receipt) => {
             tracing::info!(kind = M::KIND, id = pending.id(), receipt = %receipt, attempt = lease.attempt, "sent");
             Metrics::new().count(sent, 1).emit();
-            let (marked, cleared) = tokio::join!(store.mark_sent(pending, &receipt, now), store.clear(pending));
-            if let (Err(mark), Err(clear)) = (&marked, &cleared) {
-                // Neither landed: it goes again once the lease is over.
-                tracing::error!(kind = M::KIND, id = pending.id(), mark = %mark, clear = %clear,
-                    "sent but neither marked nor cleared in the outbox");
-            } else if let Err(e) = cleared {
-                tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "sent and marked; the next run clears it");
+            if let Err(e) = store.clear(pending).await {
+                // Marked, nobody sends it again and the next run clears it. Off the request's
+                // path: a store that failed the clear may fail the mark just as slowly.
+                tracing::warn!(kind = M::KIND, id = pending.id(), error = %e, "sent but not cleared; marking it sent");
+                store.mark_sent_later(pending, &receipt, now);
             }
             Delivery::Sent(receipt)
         }

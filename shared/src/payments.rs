@@ -40,11 +40,11 @@ pub async fn apply(
 ) -> Result<Applied, PaymentError> {
     for attempt in 0..ATTEMPTS {
         // Whether it was applied and the serial it names: one round trip.
-        let (before, named) = tokio::join!(store.payment(&payment.payment_id), store.serial_by_number(&payment.serial));
-        if let Some(before) = before? {
+        let (before, named) = store.payment_and_serial(&payment.payment_id, &payment.serial).await?;
+        if let Some(before) = before {
             return Ok(Applied::Before(before));
         }
-        let named = named?.ok_or_else(|| PaymentRejection::UnknownSerial(payment.serial.clone()))?;
+        let named = named.ok_or_else(|| PaymentRejection::UnknownSerial(payment.serial.clone()))?;
         let target = in_force(store, payment, named).await?;
         let next_payment_on = payment.next_payment_for(&target)?;
         let record = PaymentRecord {

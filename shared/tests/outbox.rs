@@ -130,7 +130,7 @@ async fn a_mail_ses_cannot_take_now_keeps_its_error_waits_and_goes_with_a_later_
     let report = report.unwrap();
     assert_eq!((report.sent, report.failed), (1, 0), "{report:?}");
     let cost = env.calls.since(before);
-    assert_eq!(cost.calls, 4, "one Query, the lease, then the mark and the clear side by side");
+    assert_eq!(cost.calls, 3, "one Query, the lease, then the clear");
     assert_eq!(cost.round_trips, 3);
     assert_eq!(env.mails_to(&to).len(), 1);
     assert!(env.raw(&keys::mail(&pending)).await.is_none(), "cleared");
@@ -194,6 +194,43 @@ async fn a_mail_marked_sent_whose_clear_was_lost_is_not_sent_again() {
     // A mark after the clear makes no stray item.
     env.store.mark_sent(&pending, "ses-message-id", now).await.unwrap();
     assert!(env.raw(&keys::mail(&pending)).await.is_none());
+}
+
+#[tokio::test]
+async fn a_sent_mail_whose_clear_fails_is_marked_and_not_sent_again() {
+    let env = TestEnv::new().await;
+    let to = env.email("ana");
+    let now = Utc::now();
+    let pending = mail_to(&env, to.as_str(), now - Duration::minutes(10));
+    env.store.put_outgoing(&pending).await.unwrap();
+    // The store as the functions reach it, through a proxy that drops every DeleteItem.
+    let dynamodb = Proxy::start(&endpoint("AWS_ENDPOINT_URL_DYNAMODB")).await;
+    let store = env.store_via(&dynamodb);
+    dynamodb.set(Fault::ResetOnly("DeleteItem"));
+
+    let delivery = deliver(&store, &env.mailer, &pending, now).await;
+    assert!(matches!(delivery, Delivery::Sent(_)), "{delivery:?}");
+    // The mark is written off the caller's path: it lands soon after.
+    let mut marked = None;
+    for _ in 0..100 {
+        marked = env.raw(&keys::mail(&pending)).await.filter(|item| item.contains_key("sent_at"));
+        if marked.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(marked.is_some(), "marked sent, and still in the outbox");
+    let ops = dynamodb.seen();
+    assert_eq!(ops.first().map(String::as_str), Some("UpdateItem"), "the lease: {ops:?}");
+    assert!(ops.iter().any(|op| op == "DeleteItem"), "the clear was tried first: {ops:?}");
+    assert_eq!(ops.last().map(String::as_str), Some("UpdateItem"), "the mark, once the clear failed: {ops:?}");
+
+    // The next run, with the store back, clears it without sending it again.
+    dynamodb.set(Fault::Forward);
+    let report = send_pending(&store, &env.mailer, now + LEASE + Duration::minutes(1)).await.unwrap();
+    assert_eq!((report.sent, report.cleared), (0, 1), "{report:?}");
+    assert_eq!(env.mails_to(&to).len(), 1, "sent once");
+    assert!(env.raw(&keys::mail(&pending)).await.is_none(), "cleared now");
 }
 
 #[tokio::test]

@@ -11,13 +11,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-use shared::auth::{authenticate, token_account};
+use shared::auth::{authenticate, authenticate_with_serial, token_account};
 use shared::config::Settings;
 use shared::domain::SerialStatus;
 use shared::http::{json, ApiError, Call, Function, Input, JsonBody, Reply, Route, MAX_FIELD_BYTES};
 use shared::license::{KeySource, KeySourceError, LicenseClaims};
 use shared::startup::Base;
-use shared::store::{Accounts, DynamoStore, Sessions, SubscriptionReader};
+use shared::store::{DynamoStore, SerialSessions, Sessions};
 use shared::zone::Zone;
 
 /// The installation code, in characters once trimmed.
@@ -82,14 +82,15 @@ pub fn last_day(exp: i64, zone: &Zone) -> Option<NaiveDate> {
     DateTime::<Utc>::from_timestamp(exp - 1, 0).map(|t| zone.date_of(t))
 }
 
-impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
+impl<S: Sessions + SerialSessions> App<S> {
     async fn license_file(&self, call: Call) -> Reply {
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
         let serial = call.serial(&self.settings.serials)?;
-        // A bearer that cannot be one of ours costs no read either; one that can names its
-        // account, so the serial and the account are read alongside the session check.
-        let account_id = token_account(&call)?;
+        // A bearer that cannot be one of ours costs no read either, and is answered before
+        // the body; one that can names its account, whose serial and profile are read in
+        // the session check's BatchGetItem.
+        token_account(&call)?;
         let code = match installation(call.body()?) {
             Ok(code) => code,
             Err(refusal) => {
@@ -98,18 +99,12 @@ impl<S: Sessions + Accounts + SubscriptionReader> App<S> {
                 return Err(refusal);
             }
         };
-        let (session, account, sub, ring) = tokio::join!(
-            authenticate(&self.store, &self.settings, &call, now),
-            self.store.account(&account_id),
-            self.store.subscription(&account_id, &serial),
-            self.keys.ring(),
-        );
-        // Nothing read is used, or shown, unless the session is alive and the account's.
-        if session?.account != account_id {
-            return Err(ApiError::Unauthorized);
-        }
-        let sub = sub?.ok_or(ApiError::NotFound)?;
-        let account = account?.ok_or(ApiError::Unauthorized)?;
+        let (auth, ring) =
+            tokio::join!(authenticate_with_serial(&self.store, &self.settings, &call, &serial, now), self.keys.ring(),);
+        // Nothing read is used, or shown, unless the session is alive.
+        let (_, profile, sub) = auth?;
+        let sub = sub.ok_or(ApiError::NotFound)?;
+        let account = profile.account;
         let status = sub.status(self.settings.today(now));
         match status {
             SerialStatus::Active | SerialStatus::Superseded => {}

@@ -96,8 +96,8 @@ async fn an_active_serial_gets_a_file_the_verifier_accepts_for_its_installation(
     assert_eq!(status, 201, "{file}");
     let cost = w.env.calls.since(before);
     assert_eq!(metrics.sum("LicenseFiles", &[]), 1.0, "{metrics:?}");
-    // The session check (session + profile), the profile and the serial, all at once.
-    assert_eq!((cost.calls, cost.round_trips), (3, 1), "store calls of a license file");
+    // The session, the account's profile and the serial in one BatchGetItem.
+    assert_eq!((cost.calls, cost.round_trips), (1, 1), "store calls of a license file");
     assert_eq!(file["file_name"], format!("{}.lic", sub.serial));
 
     let facts = w.verify(&file, &sub.serial, INSTALLATION).await.expect("verifies with the JWKS alone");

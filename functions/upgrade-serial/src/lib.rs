@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
-use shared::auth::{authenticate, token_account};
+use shared::auth::{authenticate_with_serial, token_account};
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
@@ -22,8 +22,8 @@ use shared::metrics;
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
-    Accounts, CatalogReader, DynamoStore, EventOutbox, Lease, MailOutbox, Sessions, SubscriptionReader, TermsRecord,
-    UpgradeCommitError, UpgradeWriter,
+    CatalogReader, DynamoStore, EventOutbox, Lease, MailOutbox, SerialSessions, Sessions, SubscriptionReader,
+    TermsRecord, UpgradeCommitError, UpgradeWriter,
 };
 use shared::view::SubscriptionView;
 
@@ -71,29 +71,28 @@ struct UpgradeResponse {
 
 impl<S> App<S>
 where
-    S: Sessions + Accounts + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox + EventOutbox,
+    S: Sessions + SerialSessions + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox + EventOutbox,
 {
     async fn upgrade(&self, call: Call) -> Reply {
         let now = call.now;
         // A mistyped serial is answered before any store read, the session's included.
         let serial = call.serial(&self.settings.serials)?;
-        // The reads go out together (the token names the account): the session check, the
-        // old serial, the account (for the mail) and, on first use, the catalog.
-        let owner = token_account(&call)?;
-        let (session, old, account, catalog) = tokio::join!(
-            authenticate(&self.store, &self.settings, &call, now),
-            self.store.subscription(&owner, &serial),
-            self.store.account(&owner),
+        // A bearer that cannot be one of ours costs no read either (not even the catalog's).
+        token_account(&call)?;
+        // The reads go out together: the session check with the account's profile (for
+        // the mail) and the old serial in one BatchGetItem, and, on first use, the catalog.
+        let (auth, catalog) = tokio::join!(
+            authenticate_with_serial(&self.store, &self.settings, &call, &serial, now),
             self.catalog.get(&self.store)
         );
-        session?;
+        let (_, profile, old) = auth?;
         let body = call.body()?;
         let acceptance = TermsAcceptance {
             accepted: body.boolean("accept_terms")?,
             terms_version: body.string("terms_version", 64)?.to_string(),
         };
         let today = self.settings.today(now);
-        let old = old?.ok_or(ApiError::NotFound)?;
+        let old = old.ok_or(ApiError::NotFound)?;
         let catalog = catalog?;
         if old.status(today) == SerialStatus::Superseded {
             // Asked again: the same answer, no new serial, no new mail.
@@ -106,7 +105,7 @@ where
             source_ip: call.caller.source_ip.clone(),
             user_agent: call.caller.user_agent.clone(),
         };
-        let account = account?.ok_or(ApiError::Unauthorized)?;
+        let account = profile.account;
         for attempt in 0..COMMIT_ATTEMPTS {
             let new_serial = Serial::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
             let upgrade = old.upgrade(product, &acceptance, new_serial, today)?;

@@ -72,10 +72,11 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(previous["status"], "superseded");
     assert_eq!(previous["superseded_by"], new_serial.as_str());
     assert_eq!(previous["valid_until"], old.next_payment_on.unwrap().to_string());
-    // The reads together (session, old serial, account, the catalog on first use), then
-    // the one transaction (which also leases the mail and the event), then SES and the bus,
-    // then the outbox's marks and clears of both, all four side by side.
-    assert_eq!(cost.calls, 9, "store calls of an upgrade");
+    // The reads together (the session, the account's profile and the old serial in one
+    // BatchGetItem; the catalog on first use), then the one transaction (which also leases
+    // the mail and the event), then SES and the bus, then the outbox's clears of both, side
+    // by side.
+    assert_eq!(cost.calls, 5, "store calls of an upgrade");
     assert_eq!(cost.round_trips, 3, "round trips of an upgrade: 2 before SES, 3 in all");
 
     let stored_old = w.env.store.subscription(&w.ana.id, &old.serial).await.unwrap().unwrap();
@@ -180,6 +181,12 @@ async fn refusals_follow_the_contract() {
     let before = w.env.calls.calls();
     let (status, _) = w.upgrade("upgrade-bad-check-character", "").await;
     assert_eq!((status, w.env.calls.calls()), (400, before), "a mistyped serial costs no store read");
+    // Nor does a request without a bearer, on an instance whose catalog is not read yet.
+    let fresh = App::build(w.env.base());
+    let res = fresh
+        .handle(fixture("upgrade-no-token", &[("SERIAL", active.serial.as_str()), ("TERMS_VERSION", "2022-10")]))
+        .await;
+    assert_eq!((res.status().as_u16(), w.env.calls.calls()), (401, before), "no bearer costs no store read");
     for (name, serial, status, code) in cases {
         let (got, body) = w.upgrade(name, &serial).await;
         assert_eq!((got, body["code"].as_str().unwrap_or_default()), (status, code), "{name} {serial}: {body}");

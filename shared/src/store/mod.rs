@@ -216,6 +216,19 @@ pub trait Sessions {
     async fn revoke_session(&self, session: &Session) -> StoreResult<()>;
 }
 
+/// The session check with one serial of the account the token names: the routes that act
+/// on one serial (upgrade, license file) read both at once.
+pub trait SerialSessions {
+    /// As [`AccountSessions::session_with_profile`], with the serial `number`
+    /// of `account` (`None` if the account has no such serial) in the same BatchGetItem.
+    async fn session_with_serial(
+        &self,
+        account: &AccountId,
+        digest: &TokenDigest,
+        number: &Serial,
+    ) -> StoreResult<Option<(Session, Profile, Option<Subscription>)>>;
+}
+
 pub trait PasswordResets {
     /// Counts one reset mail for the login; false when 3 were sent in the last hour.
     async fn allow_reset_mail(&self, email: &Email, now: DateTime<Utc>) -> StoreResult<bool>;
@@ -333,6 +346,12 @@ pub trait Payments {
     /// The serial found by number alone, as its claim keeps it: one read.
     async fn serial_by_number(&self, serial: &Serial) -> StoreResult<Option<Subscription>>;
     async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>>;
+    /// [`Payments::payment`] and [`Payments::serial_by_number`] in one BatchGetItem.
+    async fn payment_and_serial(
+        &self,
+        id: &PaymentId,
+        serial: &Serial,
+    ) -> StoreResult<(Option<PaymentRecord>, Option<Subscription>)>;
     /// Records the payment (only if its id is new) and, in the same transaction, moves
     /// `target`'s next payment date to the record's (only if `target` is still as read and
     /// not superseded) and puts its `PaymentApplied` event, leased to the caller.

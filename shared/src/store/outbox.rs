@@ -87,6 +87,9 @@ pub trait Outbox<M: Outgoing> {
     /// The courier took the message (`receipt`): no one sends it again, even while it is
     /// still listed. Only marks a message that is still there.
     async fn mark_sent(&self, message: &M, receipt: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// [`Outbox::mark_sent`] off the caller's path: not awaited, its failure logged (a
+    /// message neither cleared nor marked is sent again after its lease).
+    fn mark_sent_later(&self, message: &M, receipt: &str, now: DateTime<Utc>);
     /// The attempt failed for a reason that may pass: `error` is kept, and nobody tries
     /// again before `retry_at`.
     async fn retry_later(&self, message: &M, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;

@@ -21,6 +21,9 @@ pub enum Fault {
     /// The request reaches the service (which does the work); the answer is dropped and
     /// the connection closed.
     LoseAnswer,
+    /// Requests of this DynamoDB operation (e.g. `DeleteItem`) meet [`Fault::Reset`]; the
+    /// others pass.
+    ResetOnly(&'static str),
 }
 
 struct State {
@@ -77,15 +80,18 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>
     let Some(request) = read_message(&mut client, true).await else { return };
     let fault = {
         let mut s = state.lock().unwrap();
-        s.seen.push(operation(&request));
-        if s.seen.len() > s.from {
-            s.fault
-        } else {
-            Fault::Forward
-        }
+        let op = operation(&request);
+        let fault = match s.fault {
+            _ if s.seen.len() < s.from => Fault::Forward,
+            Fault::ResetOnly(target) if target == op => Fault::Reset,
+            Fault::ResetOnly(_) => Fault::Forward,
+            fault => fault,
+        };
+        s.seen.push(op);
+        fault
     };
     match fault {
-        Fault::Reset => {}
+        Fault::Reset | Fault::ResetOnly(_) => {}
         Fault::Hang => {
             let mut sink = [0u8; 1024];
             while let Ok(1..) = client.read(&mut sink).await {}

@@ -254,7 +254,7 @@ fn one_line(s: &str) -> String {
 
 async fn run(cli: Cli) -> Result<()> {
     let settings = Settings::from_env().map_err(|e| input(e.to_string()))?;
-    let sdk = shared::aws::sdk_config().await;
+    let sdk = shared::aws::sdk_config_with_default_chains().await;
     let client = shared::aws::dynamodb(&sdk);
     let store = DynamoStore::new(client.clone(), &settings.table_name);
     match cli.command {

@@ -30,7 +30,7 @@ fn shortened(text: &str) -> String {
 }
 
 /// How one kind of message is kept in the outbox partition.
-pub(super) trait Family: Outgoing + Sized {
+pub(super) trait Family: Outgoing + Send + Sync + 'static + Sized {
     /// The sort key's prefix: the kind's own range of the partition.
     const PREFIX: &'static str;
     const TYPE: &'static str;
@@ -236,6 +236,19 @@ impl<M: Family> Outbox<M> for DynamoStore {
             .send()
             .await;
         condition_met(result.map_err(|e| sdk_error("mark outbox message sent", e))).map(|_| ())
+    }
+
+    fn mark_sent_later(&self, pending: &M, receipt: &str, now: DateTime<Utc>) {
+        let (store, pending, receipt) = (self.clone(), pending.clone(), receipt.to_string());
+        // As a session's use (`touch_session`): it runs while the caller answers, or at the
+        // instance's next invocation if it is frozen first.
+        tokio::spawn(async move {
+            match Outbox::<M>::mark_sent(&store, &pending, &receipt, now).await {
+                Ok(()) => tracing::warn!(kind = M::KIND, id = pending.id(), "sent and marked; the next run clears it"),
+                Err(e) => tracing::error!(kind = M::KIND, id = pending.id(), error = %e,
+                    "sent but neither cleared nor marked in the outbox; it goes again after its lease"),
+            }
+        });
     }
 
     async fn retry_later(&self, pending: &M, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {

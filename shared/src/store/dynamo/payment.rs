@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use super::attrs::Attrs;
 use super::outbox::outbox_item;
 use super::serial::claim;
-use super::{cancellation_codes, failed_condition, is_transient_reason, s, transaction_error, DynamoStore, Item, Key};
+use super::{
+    cancellation_codes, failed_condition, is_transient_reason, of_type, s, transaction_error, DynamoStore, Item, Key,
+};
 use crate::domain::{PaymentId, Serial, Subscription};
 use crate::events::PendingEvent;
 use crate::store::{PaymentCommitError, PaymentRecord, Payments, StoreError, StoreResult};
@@ -51,6 +53,21 @@ impl Payments for DynamoStore {
 
     async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>> {
         self.get("get payment", &payment(id)).await?.map(|i| record_from(&i)).transpose()
+    }
+
+    async fn payment_and_serial(
+        &self,
+        id: &PaymentId,
+        number: &Serial,
+    ) -> StoreResult<(Option<PaymentRecord>, Option<Subscription>)> {
+        let items = self.batch_get("get payment and serial claim", &[&payment(id), &claim(number)]).await?;
+        let record = of_type(&items, "payment").map(record_from).transpose()?;
+        let sub = match of_type(&items, "serial_claim") {
+            // An applied payment needs no serial (nor the older claim's second read).
+            Some(item) if record.is_none() => self.serial_and_company(number, item).await?.map(|(sub, _)| sub),
+            _ => None,
+        };
+        Ok((record, sub))
     }
 
     async fn apply_payment(

@@ -233,7 +233,7 @@ pub fn company_guesses(number: &Serial, client: &str, now: DateTime<Utc>) -> Key
 impl DynamoStore {
     /// The serial found by number alone, with its owner's company: its claim, or for a
     /// claim of the older shape the serial item and the profile (one more round trip).
-    async fn serial_and_company(
+    pub(super) async fn serial_and_company(
         &self,
         number: &Serial,
         claim_item: &Item,

@@ -11,10 +11,11 @@ use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 
 use super::account::{partition, profile, profile_from};
 use super::attrs::Attrs;
+use super::serial::{serial, subscription_from};
 use super::{build, condition_met, n, of_type, s, sdk_error, transaction_error, DynamoStore, Item, Key};
 use crate::domain::token::TokenDigest;
-use crate::domain::AccountId;
-use crate::store::{AccountSessions, Profile, Session, Sessions, StoreError, StoreResult};
+use crate::domain::{AccountId, Serial, Subscription};
+use crate::store::{AccountSessions, Profile, SerialSessions, Session, Sessions, StoreError, StoreResult};
 
 /// A transaction holds at most this many items.
 pub(super) const TRANSACTION_ITEMS: usize = 100;
@@ -124,15 +125,7 @@ impl Sessions for DynamoStore {
 
     async fn session(&self, account: &AccountId, digest: &TokenDigest) -> StoreResult<Option<(Session, u64)>> {
         let items = self.batch_get("get session", &[&session(digest), &profile(account)]).await?;
-        let (Some(found), Some(owner)) = (of_type(&items, "session"), of_type(&items, "account")) else {
-            return Ok(None);
-        };
-        let found = session_from(found, digest.clone())?;
-        if &found.account != account {
-            return Ok(None);
-        }
-        let epoch = Attrs::new(owner).opt_num("password_epoch")?.unwrap_or(0);
-        Ok(Some((found, epoch)))
+        Ok(session_and_profile(&items, account, digest)?.map(|(found, owner)| (found, owner.password_epoch)))
     }
 
     fn touch_session(&self, used: &Session, now: DateTime<Utc>) {
@@ -173,14 +166,7 @@ impl AccountSessions for DynamoStore {
         digest: &TokenDigest,
     ) -> StoreResult<Option<(Session, Profile)>> {
         let items = self.batch_get("get session", &[&session(digest), &profile(account)]).await?;
-        let (Some(found), Some(owner)) = (of_type(&items, "session"), of_type(&items, "account")) else {
-            return Ok(None);
-        };
-        let found = session_from(found, digest.clone())?;
-        if &found.account != account {
-            return Ok(None);
-        }
-        Ok(Some((found, profile_from(owner)?)))
+        session_and_profile(&items, account, digest)
     }
 
     async fn sessions_of(&self, account: &AccountId) -> StoreResult<Vec<Session>> {
@@ -192,6 +178,38 @@ impl AccountSessions for DynamoStore {
         let Some(item) = self.get("get session pointer", &pointer(account, id)).await? else { return Ok(None) };
         session_of_pointer(&item).map(Some)
     }
+}
+
+impl SerialSessions for DynamoStore {
+    async fn session_with_serial(
+        &self,
+        account: &AccountId,
+        digest: &TokenDigest,
+        number: &Serial,
+    ) -> StoreResult<Option<(Session, Profile, Option<Subscription>)>> {
+        let keys = [&session(digest), &profile(account), &serial(account, number)];
+        let items = self.batch_get("get session and serial", &keys).await?;
+        let Some((found, owner)) = session_and_profile(&items, account, digest)? else { return Ok(None) };
+        let sub = of_type(&items, "serial").map(subscription_from).transpose()?;
+        Ok(Some((found, owner, sub)))
+    }
+}
+
+/// The session and its account's profile among the items of one BatchGetItem; `None`
+/// unless both are there and the session is the account's.
+fn session_and_profile(
+    items: &[Item],
+    account: &AccountId,
+    digest: &TokenDigest,
+) -> StoreResult<Option<(Session, Profile)>> {
+    let (Some(found), Some(owner)) = (of_type(items, "session"), of_type(items, "account")) else {
+        return Ok(None);
+    };
+    let found = session_from(found, digest.clone())?;
+    if &found.account != account {
+        return Ok(None);
+    }
+    Ok(Some((found, profile_from(owner)?)))
 }
 
 impl DynamoStore {
