@@ -98,7 +98,8 @@ def report(args):
         "validate-serial": lambda: (event("validate", SERIAL=fx.validate_serial, COMPANY=COMPANY), 200),
         "license-file": lambda: (event("license-file", TOKEN=token, SERIAL=fx.validate_serial,
                                        INSTALLATION="BENCH-INSTALL-0001"), 201),
-        "account": lambda: (event("sessions", TOKEN=token), 200),
+        # The upgrader's account: one session (the login account gets one per timed login).
+        "account": lambda: (event("sessions", TOKEN=up_token), 200),
         "send-pending-mail": lambda: (scheduled(), None),
         # A new payment id each time, so that each one is applied (not a redelivery).
         "record-payment": lambda: (payment(fx.payer_serial, paid_through), {"outcome": "applied"}),
@@ -119,7 +120,7 @@ def report(args):
         ("POST /subscriptions/{serial}/upgrade", "upgrade-serial", real["upgrade-serial"], args.warm, None, True),
         ("POST /serials/{serial}/validate", "validate-serial", real["validate-serial"], args.warm, None, True),
         ("POST /subscriptions/{serial}/license-file", "license-file", real["license-file"], args.warm, None, True),
-        ("GET /sessions", "account", real["account"], args.warm, None, True),
+        ("GET /sessions (one session)", "account", real["account"], args.warm, None, True),
         # Answers no sooner than RESET_ANSWER_FLOOR (600 ms), whatever the work: timed a few
         # times only; then one real reset and confirm before the RSS is read.
         ("POST /password-reset (unknown e-mail)", "recover-password", real["recover-password"], min(args.warm, 10),

@@ -9,9 +9,12 @@ from .http_wire import headers_of, read_body, read_head
 
 
 class TimingProxy:
-    """An HTTP/1.1 proxy (keep-alive kept on both sides) that records every exchange:
-    (ns the request was read, ns the answer was passed on, operation). `delay_s`, when
-    set, holds every answer that long before passing it on (a network's latency)."""
+    """An HTTP/1.1 proxy that records every exchange: (ns the request was read, ns the
+    answer was passed on, operation). `delay_s`, when set, holds every answer that long
+    before passing it on (a network's latency). The function's connection is kept alive,
+    as AWS endpoints keep it, even where the stand-in closes its own after each answer
+    (moto's server speaks HTTP/1.0): then the proxy reconnects upstream, and the function
+    does not pay a new connection per call that it would not pay in AWS."""
 
     def __init__(self, upstream_url):
         host, port = upstream_url.removeprefix("http://").rstrip("/").split(":")
@@ -68,9 +71,15 @@ class TimingProxy:
                 # The end: the answer handed over (the function cannot have it sooner; noted
                 # before the send, so that a request the function sends on reading it, to this
                 # proxy or another, never seems to start first).
+                upstream_closes = rh.get("connection", "").lower() == "close" or rhead[0].startswith(b"HTTP/1.0")
+                if upstream_closes:
+                    rhead = keep_alive(rhead, None if no_body else len(rraw), rh)
+                    urf.close()
+                    up.close()
+                    up = urf = None
                 record[1] = now_ns()
                 client.sendall(b"".join(rhead) + b"\r\n" + rraw)
-                if rh.get("connection", "").lower() == "close" or h.get("connection", "").lower() == "close":
+                if h.get("connection", "").lower() == "close":
                     return
         except OSError:
             return
@@ -90,3 +99,14 @@ class TimingProxy:
             if all(r[1] is not None for r in found) or time.monotonic() > deadline:
                 return [(s, min(e if e is not None else end, end), op) for s, e, op in found]
             time.sleep(0.0001)
+
+
+def keep_alive(head, body_len, headers):
+    """An answer's head as an HTTP/1.1 keep-alive answer: no `Connection: close`, and a
+    length where the body was framed by the closing of the connection (`body_len` None:
+    an answer without a body)."""
+    status = head[0].replace(b"HTTP/1.0", b"HTTP/1.1", 1)
+    lines = [line for line in head[1:] if not line.lower().startswith(b"connection:")]
+    if body_len is not None and "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "").lower():
+        lines.append(b"Content-Length: %d\r\n" % body_len)
+    return [status, *lines]
