@@ -10,7 +10,6 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsCont
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use base64::Engine;
 
 /// The functions' SDK settings: the region and the credentials from the variables Lambda
 /// sets for every function (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
@@ -85,19 +84,10 @@ pub fn trust_store() -> TrustStore {
     TrustStore::empty().with_native_roots(false).with_pem_certificate(roots_pem())
 }
 
-/// Every compiled-in root as one PEM bundle (the form the SDK's trust store takes).
-fn roots_pem() -> Vec<u8> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut pem = Vec::with_capacity(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() * 2048);
-    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
-        for line in b64.encode(cert.as_ref()).as_bytes().chunks(64) {
-            pem.extend_from_slice(line);
-            pem.push(b'\n');
-        }
-        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
-    }
-    pem
+/// Every compiled-in root as one PEM bundle (the form the SDK's trust store takes), made
+/// at build time (`build.rs`) rather than at every cold start.
+fn roots_pem() -> &'static [u8] {
+    include_bytes!(concat!(env!("OUT_DIR"), "/roots.pem"))
 }
 
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
@@ -131,11 +121,12 @@ pub fn secretsmanager(config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     #[test]
     fn the_compiled_in_roots_are_mozillas_and_include_the_ones_aws_endpoints_chain_to() {
         let pem = roots_pem();
-        let text = String::from_utf8(pem).unwrap();
+        let text = std::str::from_utf8(pem).unwrap();
         let certs: Vec<Vec<u8>> = text
             .split("-----END CERTIFICATE-----\n")
             .filter(|block| !block.is_empty())
