@@ -4,15 +4,13 @@
 //! uniqueness condition (an account's login item, a serial's claim), and a group is all or
 //! nothing, so an interrupted load leaves whole accounts and whole serials, never halves.
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 
 use super::account::{holder_from, login, login_item, profile_item};
 use super::attrs::Attrs;
 use super::serial::claim;
-use super::{build, cancellation_codes, directory, invitation, sdk_error, transaction_error, DynamoStore, Item, Key};
+use super::{cancellation_codes, directory, invitation, transaction_error, DynamoStore, Item, Key, Unprocessed};
 use crate::domain::{Account, Email, Serial, Subscription};
 use crate::store::{BulkLoad, ExistingLogin, SerialHolder, StoreError, StoreResult};
 
@@ -35,29 +33,7 @@ impl DynamoStore {
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH_KEYS) {
             let keys = chunk.iter().map(Key::item).collect();
-            let mut request = build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?;
-            let mut pause = Duration::from_millis(50);
-            for attempt in 0.. {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request.clone())
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(op, e))?;
-                items.extend(out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default());
-                match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
-                    Some(left) if !left.keys().is_empty() => {
-                        if attempt == 8 {
-                            return Err(StoreError::Unavailable(format!("{op}: keys left unprocessed")));
-                        }
-                        request = left;
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(Duration::from_secs(5));
-                    }
-                    _ => break,
-                }
-            }
+            items.extend(self.batch_get_retrying(op, keys, Unprocessed::WITH_BACKOFF).await?);
         }
         Ok(items)
     }

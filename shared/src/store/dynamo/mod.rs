@@ -77,6 +77,22 @@ pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// How often keys a BatchGetItem left unprocessed are asked for again, and after what
+/// first pause (doubling, at most 5 s).
+#[derive(Clone, Copy)]
+pub(super) struct Unprocessed {
+    attempts: u32,
+    first_pause: std::time::Duration,
+}
+
+impl Unprocessed {
+    /// A request's reads: a few tries, no waiting.
+    const AT_ONCE: Unprocessed = Unprocessed { attempts: 5, first_pause: std::time::Duration::ZERO };
+    /// The operators' bulk reads: more tries, with pauses, so a throttled import slows down.
+    pub(super) const WITH_BACKOFF: Unprocessed =
+        Unprocessed { attempts: 9, first_pause: std::time::Duration::from_millis(50) };
+}
+
 /// DynamoDB behind the store traits. Cheap to clone; build once per cold start.
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -164,12 +180,23 @@ impl DynamoStore {
     }
 
     /// The items at `keys` (strongly consistent), in one BatchGetItem; keys DynamoDB left
-    /// unprocessed under load are asked for again.
+    /// unprocessed under load are asked for again at once (a request has no time to wait).
     async fn batch_get(&self, op: &'static str, keys: &[&Key]) -> StoreResult<Vec<Item>> {
-        let keys = keys.iter().map(|k| k.item()).collect();
+        self.batch_get_retrying(op, keys.iter().map(|k| k.item()).collect(), Unprocessed::AT_ONCE).await
+    }
+
+    /// One BatchGetItem of at most 100 keys and its retries of the keys DynamoDB leaves
+    /// unprocessed (throttled), as `retry` says.
+    async fn batch_get_retrying(
+        &self,
+        op: &'static str,
+        keys: Vec<Item>,
+        retry: Unprocessed,
+    ) -> StoreResult<Vec<Item>> {
         let mut request = build(KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build())?;
         let mut items = Vec::new();
-        for _ in 0..5 {
+        let mut pause = retry.first_pause;
+        for attempt in 1..=retry.attempts {
             let out = self
                 .client
                 .batch_get_item()
@@ -181,6 +208,10 @@ impl DynamoStore {
             match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                 Some(left) if !left.keys().is_empty() => request = left,
                 _ => return Ok(items),
+            }
+            if !pause.is_zero() && attempt < retry.attempts {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
             }
         }
         Err(StoreError::Unavailable(format!("{op}: keys left unprocessed")))
