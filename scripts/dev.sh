@@ -135,7 +135,8 @@ for f in functions/*/; do FUNCTION_PACKAGES+=(-p "$(basename "$f")"); done
 cargo build -q "${FUNCTION_PACKAGES[@]}"
 # The gateway starts before watch (which runs last, in the foreground): a request that
 # comes before watch is up waits a few seconds for it, then gets a 502.
-stack_start_gateway "$STATE" gateway "$GATEWAY_PORT" "http://$WATCH_ADDRESS:$WATCH_PORT"
+stack_start_gateway "$STATE" gateway "$GATEWAY_PORT" "http://$WATCH_ADDRESS:$WATCH_PORT" \
+  "$TABLE_NAME" "$AWS_ENDPOINT_URL_DYNAMODB"
 start_web_dev
 
 API="http://127.0.0.1:$GATEWAY_PORT"

@@ -454,5 +454,26 @@ class GatewayWithoutWatchTest(unittest.TestCase):
         self.assertIn("cannot tell its cargo binary", out.stderr)
 
 
+class StreamTriggerTest(unittest.TestCase):
+    """The table's stream triggers as the gateway reads them from the real template, and
+    Lambda's filtering of the records it hands over."""
+
+    def test_the_outbox_events_trigger_send_pending_mail_and_nothing_else_passes_its_filter(self):
+        from local_gateway.stream import load_triggers, passes
+
+        triggers = load_triggers(ROOT / "template.yaml")
+        self.assertEqual([t.function for t in triggers], ["send-pending-mail"])
+        (trigger,) = triggers
+
+        def record(name, item_type):
+            image = {"pk": {"S": "OUTBOX"}, "sk": {"S": "EVENT#x"}, "type": {"S": item_type}}
+            return {"eventName": name, "dynamodb": {"NewImage": image}}
+
+        self.assertTrue(passes(trigger, record("INSERT", "pending_event")))
+        self.assertFalse(passes(trigger, record("INSERT", "pending_mail")))
+        self.assertFalse(passes(trigger, record("MODIFY", "pending_event")))
+        self.assertFalse(passes(trigger, {"eventName": "REMOVE", "dynamodb": {}}))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -103,7 +103,8 @@ ADMIN="$CARGO_TARGET_DIR/debug/portal-admin"
 
 stack_spawn "$STATE" watch cargo lambda watch --ignore-changes --concurrency "$LOAD_CONCURRENCY" \
   --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --env-file "$ENV_FILE"
-stack_start_gateway "$STATE" gateway "$GATEWAY_PORT" "http://127.0.0.1:$WATCH_PORT"
+stack_start_gateway "$STATE" gateway "$GATEWAY_PORT" "http://127.0.0.1:$WATCH_PORT" \
+  portal-load "http://127.0.0.1:$DYNAMODB_PORT"
 
 say "the API: http://127.0.0.1:$GATEWAY_PORT (watch --concurrency $LOAD_CONCURRENCY); load for ${LOAD_SECONDS}s"
 # A background job this shell waits for, so that Ctrl-C reaches the trap at once.

@@ -128,12 +128,16 @@ stack_start_moto() {
   stack_log "moto starting on 127.0.0.1:$port (pid $(cat "$state/moto.pid"), log ${state#"$STACK_ROOT"/}/moto.log)"
 }
 
-# stack_start_gateway STATE NAME PORT INVOKE_URL : the local API gateway (scripts/gateway.py)
-# on 127.0.0.1:PORT, serving template.yaml's routes through the Invoke API at INVOKE_URL
-# (cargo lambda watch). It may start before watch: a request waits a few seconds for
-# watch to accept connections, then gets a 502. Waits until the gateway answers.
+# stack_start_gateway STATE NAME PORT INVOKE_URL [TABLE DYNAMODB_URL] : the local API
+# gateway (scripts/gateway.py) on 127.0.0.1:PORT, serving template.yaml's routes through
+# the Invoke API at INVOKE_URL (cargo lambda watch); with TABLE, it also runs the table's
+# stream triggers (the outbox's events to send-pending-mail). It may start before watch: a
+# request waits a few seconds for watch to accept connections, then gets a 502. Waits
+# until the gateway answers.
 stack_start_gateway() {
-  local state="$1" name="$2" port="$3" invoke_url="$4"
+  local state="$1" name="$2" port="$3" invoke_url="$4" table="${5:-}" dynamodb_url="${6:-}"
+  local stream=()
+  [[ -n "$table" ]] && stream=(--stream-table "$table" --dynamodb-url "$dynamodb_url")
   if stack_port_in_use "$port"; then
     stack_err "port $port is already in use: something else listens on 127.0.0.1:$port (the local API gateway's port)."
     return 1
@@ -141,7 +145,7 @@ stack_start_gateway() {
   mkdir -p "$state"
   echo "$port" >"$state/$name.port"
   stack_spawn "$state" "$name" "$STACK_PY" "$STACK_ROOT/scripts/gateway.py" \
-    --host 127.0.0.1 --port "$port" --invoke-url "$invoke_url" --template "$STACK_ROOT/template.yaml"
+    --host 127.0.0.1 --port "$port" --invoke-url "$invoke_url" --template "$STACK_ROOT/template.yaml" "${stream[@]}"
   stack_log "local API gateway starting on 127.0.0.1:$port, in front of $invoke_url (pid $(cat "$state/$name.pid"), log ${state#"$STACK_ROOT"/}/$name.log)"
   # Any answer counts, so its 404 for / says it is up.
   stack_wait "$state" "$name" "http://127.0.0.1:$port/" 20

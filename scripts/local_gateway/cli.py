@@ -10,6 +10,7 @@ from .common import log
 from .invoke import Settings
 from .routes import TemplateError, load_routes
 from .server import Gateway
+from .stream import StreamPoller, load_triggers
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository, two levels above this folder
 
@@ -34,6 +35,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=600.0,
         help="seconds an invoke may take; the first call of a function under watch builds it (default 600)",
     )
+    ap.add_argument(
+        "--stream-table",
+        help="the table whose stream triggers (template.yaml's DynamoDB events) to run, polled like Lambda",
+    )
+    ap.add_argument("--dynamodb-url", default="http://127.0.0.1:8000", help="DynamoDB Local, for --stream-table")
     ap.add_argument(
         "--list-routes",
         action="store_true",
@@ -72,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         shown_template = template.resolve().relative_to(ROOT)
     except ValueError:
         shown_template = template
+    if args.stream_table:
+        triggers = load_triggers(template)
+        if triggers:
+            StreamPoller(settings, triggers, args.stream_table, args.dynamodb_url).start()
     log(f"listening on http://{shown}:{port}, {len(routes)} routes from {shown_template}, invoking {args.invoke_url}")
     for r in sorted(routes, key=lambda r: (r.path, r.method == "ANY", r.method)):
         log(f"  {r.key:<40} -> {r.function}")

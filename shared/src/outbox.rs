@@ -1,8 +1,10 @@
 //! The outbox: every mail and every event is stored before it is sent (in the transaction
 //! of the fact it reports, where there is one), and leaves the outbox only once its
 //! courier (SES, or the EventBridge bus) took it. One routine leases, sends and settles a
-//! message ([`deliver`]); the request that made it calls it at once, and the scheduled
-//! `send-pending-mail` calls it for whatever is left ([`send_pending`]).
+//! message ([`deliver`]). A mail is sent by the request that made it (the customer waits
+//! for it); an event leaves through the table's stream ([`deliver_streamed`], run by
+//! `send-pending-mail`), so no request waits on the bus; and the scheduled
+//! `send-pending-mail` sends whatever is left of both ([`send_pending`]).
 //!
 //! - The lease means two senders never send one message at the same time; each lease is
 //!   an attempt, counted on the message.
@@ -256,6 +258,40 @@ async fn give_up<M: Outgoing>(
     }
 }
 
+/// Delivers the messages a stream batch inserted ([`crate::store::inserted_events`]), one
+/// after the other, each through [`deliver`]: leased first, so the scheduled run and a
+/// second delivery of the same batch never send one at the same time, and one that is gone
+/// already (sent by the run) is skipped. Never fails: what is not sent stays in the outbox
+/// for [`send_pending`], so the stream never needs to redeliver.
+pub async fn deliver_streamed<M: Outgoing>(
+    store: &impl Outbox<M>,
+    courier: &impl Courier<M>,
+    inserted: Vec<StoreResult<M>>,
+    now: DateTime<Utc>,
+) -> RunReport {
+    let mut report = RunReport::default();
+    for message in inserted {
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                // Still in the table: the scheduled run reports it again, with its key.
+                tracing::error!(kind = M::KIND, error = %e, "malformed streamed outbox item skipped");
+                report.malformed += 1;
+                continue;
+            }
+        };
+        report.oldest_age_seconds = report.oldest_age_seconds.max((now - message.created_at()).num_seconds().max(0));
+        match deliver(store, courier, &message, now).await {
+            Delivery::Sent(_) => report.sent += 1,
+            Delivery::Held => report.held += 1,
+            Delivery::Failed(_) => report.failed += 1,
+            Delivery::Dead(_) => report.dead += 1,
+        }
+    }
+    tracing::info!(kind = M::KIND, ?report, "streamed outbox batch");
+    report
+}
+
 /// What one scheduled run did, per kind.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct RunReport {
@@ -268,7 +304,8 @@ pub struct RunReport {
     pub cleared: u32,
     /// Items that could not be read: logged and left alone.
     pub malformed: u32,
-    /// Age of the oldest message not sent yet (0 when there is none), in seconds.
+    /// Age of the oldest message not sent yet (0 when there is none), in seconds; of a
+    /// streamed batch, the age of its oldest message.
     pub oldest_age_seconds: i64,
 }
 

@@ -1,7 +1,7 @@
 //! Applying a payment of the billing system: once per payment id, to the serial in force
 //! (following upgrades), never moving a date backwards. `record-payment` and
 //! `portal-admin payment record` both call [`apply`]; the `PaymentApplied` event it
-//! commits is then published through the outbox's routine.
+//! commits leaves through the table's stream (`portal-admin` also hands it over at once).
 
 use chrono::{DateTime, Utc};
 
@@ -16,7 +16,7 @@ const ATTEMPTS: usize = 5;
 
 #[derive(Debug)]
 pub enum Applied {
-    /// Recorded now; its event is in the outbox, leased to the caller.
+    /// Recorded now; its event is in the outbox, for the table's stream.
     Now { record: PaymentRecord, event: PendingEvent },
     /// This payment id was applied before (a redelivery): nothing written.
     Before(PaymentRecord),

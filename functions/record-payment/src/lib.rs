@@ -1,6 +1,7 @@
 //! `record-payment`: applies the billing system's `PaymentRecorded` events (source
 //! `billing`, from the stack's EventBridge bus) to the serial in force, once per payment id
-//! ([`shared::payments`]), and publishes `PaymentApplied` through the outbox.
+//! ([`shared::payments`]). Its `PaymentApplied` event, committed with the payment, leaves
+//! through the table's stream (`send-pending-mail`).
 //!
 //! An event that can never apply (malformed, an unknown serial, a license) is sent to the
 //! dead-letter queue here, with its reason, and the invocation succeeds: retrying it would
@@ -13,17 +14,14 @@ use serde_json::Value;
 
 use shared::config::Settings;
 use shared::domain::{PaymentRecorded, PaymentRejection};
-use shared::events::EventBus;
 use shared::metrics;
-use shared::outbox;
 use shared::payments::{apply, Applied, PaymentError};
 use shared::startup::{required_env, Base};
-use shared::store::{DynamoStore, EventOutbox, Payments, StoreError};
+use shared::store::{DynamoStore, Payments, StoreError};
 
 pub struct App<S> {
     store: S,
     settings: Settings,
-    events: EventBus,
     dead_letters: DeadLetters,
 }
 
@@ -73,16 +71,15 @@ pub struct Retry(#[from] StoreError);
 
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Self {
-        let events = base.events();
         let queue_url = required_env("DEAD_LETTER_QUEUE_URL");
         let dead_letters = DeadLetters::new(shared::aws::sqs(&base.sdk), queue_url);
-        App::new(base.store, base.settings, events, dead_letters)
+        App::new(base.store, base.settings, dead_letters)
     }
 }
 
-impl<S: Payments + EventOutbox> App<S> {
-    pub fn new(store: S, settings: Settings, events: EventBus, dead_letters: DeadLetters) -> Self {
-        App { store, settings, events, dead_letters }
+impl<S: Payments> App<S> {
+    pub fn new(store: S, settings: Settings, dead_letters: DeadLetters) -> Self {
+        App { store, settings, dead_letters }
     }
 
     /// One delivery of an event from the bus.
@@ -93,12 +90,10 @@ impl<S: Payments + EventOutbox> App<S> {
             Err(rejection) => Err(PaymentError::Rejected(rejection)),
         };
         match applied {
-            Ok(Applied::Now { record, event: published }) => {
+            Ok(Applied::Now { record, event: _ }) => {
                 tracing::info!(payment_id = %record.payment_id, serial = %record.serial, paid_serial = %record.paid_serial,
                     next_payment_on = %record.next_payment_on, "payment applied");
                 metrics::count("PaymentsApplied", 1);
-                // Committed with the payment and leased to this invocation.
-                outbox::send_leased(&self.store, &self.events, &published, now).await;
                 Ok(Outcome::Applied {
                     payment_id: record.payment_id.to_string(),
                     serial: record.serial.to_string(),

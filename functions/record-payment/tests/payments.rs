@@ -5,18 +5,14 @@ use chrono::{NaiveDate, Utc};
 use record_payment::{App, DeadLetters, Outcome};
 use serde_json::Value;
 use shared::domain::{Plan, Serial, Subscription};
-use shared::events::{EventBus, PendingEvent};
+use shared::events::PendingEvent;
 use shared::outbox::send_pending;
 use shared::store::{keys, DynamoStore, SubscriptionReader};
 use shared::testing::{checked, fixture, fixture_text, json_of, TestEnv};
 
 fn app(env: &TestEnv) -> App<DynamoStore> {
-    app_with_bus(env, env.bus.bus.clone())
-}
-
-fn app_with_bus(env: &TestEnv, bus: EventBus) -> App<DynamoStore> {
     let dead_letters = DeadLetters::new(env.bus.sqs.clone(), &env.bus.dead_letter_queue);
-    App::new(env.store.clone(), env.settings.clone(), bus, dead_letters)
+    App::new(env.store.clone(), env.settings.clone(), dead_letters)
 }
 
 /// Billing's event for a payment, from the fixture.
@@ -52,7 +48,7 @@ async fn a_payment_delivered_three_times_and_concurrently_applies_once_with_one_
         tokio::join!(app.handle(&event, Utc::now()), app.handle(&event, Utc::now()), app.handle(&event, Utc::now()))
     })
     .await;
-    assert_eq!((metrics.sum("PaymentsApplied", &[]), metrics.sum("EventsSent", &[])), (1.0, 1.0), "{metrics:?}");
+    assert_eq!((metrics.sum("PaymentsApplied", &[]), metrics.sum("EventsSent", &[])), (1.0, 0.0), "{metrics:?}");
     let outcomes = [a.unwrap(), b.unwrap(), c.unwrap()];
     let applied = outcomes.iter().filter(|o| matches!(o, Outcome::Applied { .. })).count();
     assert_eq!(applied, 1, "exactly one delivery applies it: {outcomes:?}");
@@ -63,6 +59,9 @@ async fn a_payment_delivered_three_times_and_concurrently_applies_once_with_one_
     let claim = env.raw(&keys::serial_claim(&sub.serial)).await.unwrap();
     assert_eq!(claim["next_payment_on"].as_s().unwrap(), &paid_through.to_string());
 
+    // Its event leaves through the table's stream, not through the invocation.
+    assert!(env.bus.published().await.is_empty());
+    assert_eq!(env.deliver_stream().await.sent, 1);
     let published = env.bus.published_of("PaymentApplied").await;
     assert_eq!(published.len(), 1, "one PaymentApplied on the bus: {published:?}");
     let detail = &published[0]["detail"];
@@ -107,6 +106,7 @@ async fn a_payment_for_a_superseded_serial_lands_on_its_successor() {
     let old_now = stored(&env, &old).await;
     assert_eq!(old_now.next_payment_on, Some(env.days_from_today(5)), "the old serial is left alone");
     assert_eq!(old_now.valid_until, Some(env.days_from_today(5)), "its last day does not move");
+    env.deliver_stream().await;
     let published = env.bus.published_of("PaymentApplied").await;
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["detail"]["paid_serial"], old.serial.as_str());
@@ -186,11 +186,12 @@ async fn a_payment_made_while_the_bus_is_down_publishes_its_event_once_the_bus_i
     let env = TestEnv::new().await;
     let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
     let sub = env.add_serial(&ana, "SAE", "8.0", Plan::Subscription, Some(3)).await;
-    let down = env.bus.down();
     let paid_through = env.days_from_today(33);
     let event = payment_event(&format!("P-{}", env.tag), sub.serial.as_str(), paid_through);
-    assert!(matches!(app_with_bus(&env, down).handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
+    assert!(matches!(app(&env).handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
     assert_eq!(stored(&env, &sub).await.next_payment_on, Some(paid_through), "the payment is applied all the same");
+    // The stream hands the event over while the bus is down: it stays in the outbox.
+    assert_eq!(env.deliver_stream_to(&env.bus.down()).await.failed, 1);
     assert!(env.bus.published().await.is_empty());
 
     // The scheduled run, after the lease: published once, and the outbox is empty.
@@ -205,19 +206,19 @@ async fn a_payment_made_while_the_bus_is_down_publishes_its_event_once_the_bus_i
 }
 
 #[tokio::test]
-async fn a_payment_waits_on_the_store_three_times_and_a_redelivery_once() {
+async fn a_payment_waits_on_the_store_twice_and_a_redelivery_once() {
     let env = TestEnv::new().await;
     let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
     let sub = env.add_serial(&ana, "SAE", "8.0", Plan::Subscription, Some(3)).await;
     let event = payment_event(&format!("P-rt-{}", env.tag), sub.serial.as_str(), env.days_from_today(33));
     let app = app(&env);
 
-    // The payment's record and the serial's claim in one BatchGetItem, the one
-    // transaction, then, once EventBridge took the event, its clear.
+    // The payment's record and the serial's claim in one BatchGetItem, then the one
+    // transaction (with the event, for the table's stream).
     let before = env.calls.now();
     assert!(matches!(app.handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
     let cost = env.calls.since(before);
-    assert_eq!((cost.calls, cost.round_trips), (3, 3), "reads together, transaction, clear");
+    assert_eq!((cost.calls, cost.round_trips), (2, 2), "reads together, then the transaction");
 
     let before = env.calls.now();
     assert!(matches!(app.handle(&event, Utc::now()).await.unwrap(), Outcome::AlreadyApplied { .. }));
@@ -237,6 +238,7 @@ async fn a_payment_for_a_legacy_serial_applies_where_its_format_is_declared() {
     shared::testing::bus::assert_event_contract(&event);
     assert!(matches!(app(&env).handle(&event, Utc::now()).await.unwrap(), Outcome::Applied { .. }));
     assert_eq!(stored(&env, &sub).await.next_payment_on, Some(paid_through));
+    env.deliver_stream().await;
     let applied = env.bus.published_of("PaymentApplied").await;
     assert_eq!(applied[0]["detail"]["serial"], "OLD-00000031");
 }

@@ -50,3 +50,46 @@ async fn a_run_sends_what_is_left_buries_what_ses_refuses_for_good_and_reports_t
     assert_eq!((report.mails.sent, report.events.sent), (0, 0));
     assert_eq!((metrics.values("MailOutboxAge"), metrics.values("EventOutboxAge")), (vec![0.0], vec![0.0]));
 }
+
+#[tokio::test]
+async fn a_stream_batch_publishes_the_events_its_transactions_wrote_once_and_leaves_mails_to_the_schedule() {
+    let env = TestEnv::new().await;
+    let ana = env.add_account(&env.email("ana"), "Password-ana-1", "Comercial Ruiz SA de CV").await;
+    let sub = env.add_serial(&ana, "SAE", "8.0", shared::domain::Plan::Subscription, Some(30)).await;
+    let now = Utc::now();
+    // An event as the transactions write it (not leased), and a mail that SES did not
+    // take: both are inserts on the table's stream.
+    let event = PendingEvent::new(&PortalEvent::activated(&sub, env.today()), now);
+    env.store.put_outgoing(&event).await.unwrap();
+    let body = Mail { to: ana.email.to_string(), subject: "Aviso".into(), text: "t".into(), html: "<p>t</p>".into() };
+    env.store.put_outgoing(&PendingMail::new(format!("stream-{}", env.tag), body, now)).await.unwrap();
+
+    let app = send_pending_mail::App::build(env.base());
+    let batch = env.stream_batch().await;
+    assert!(batch["Records"].as_array().unwrap().len() >= 2, "{batch}");
+    let (outcome, metrics) = shared::metrics::captured(app.handle(&batch, now)).await;
+    let streamed = RunReport { sent: 1, ..RunReport::default() };
+    assert_eq!(outcome.unwrap(), send_pending_mail::Outcome::Streamed { streamed_events: streamed });
+    assert_eq!(metrics.sum("EventsSent", &[]), 1.0, "{metrics:?}");
+    let published = env.bus.published_of("SerialActivated").await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["detail"]["serial"], sub.serial.as_str());
+    assert!(env.pending_events(now + Duration::hours(1), 10).await.is_empty(), "the event left the outbox");
+    assert!(env.mails_to(&ana.email).is_empty(), "mails are the request's and the schedule's");
+    assert_eq!(env.pending_mails(now + Duration::hours(1), 10).await.len(), 1);
+
+    // Lambda delivers a batch at least once: the same batch again publishes nothing.
+    let again = app.handle(&batch, now).await.unwrap();
+    assert_eq!(
+        again,
+        send_pending_mail::Outcome::Streamed { streamed_events: RunReport { held: 1, ..RunReport::default() } }
+    );
+    assert_eq!(env.bus.published_of("SerialActivated").await.len(), 1);
+
+    // The schedule's event is a scheduled run, which sends the mail.
+    let tick = serde_json::json!({"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}});
+    let run = app.handle(&tick, now + Duration::minutes(3)).await.unwrap();
+    let send_pending_mail::Outcome::Run(report) = run else { panic!("a scheduled run: {run:?}") };
+    assert_eq!(report.mails.sent, 1, "{report:?}");
+    assert_eq!(env.mails_to(&ana.email).len(), 1);
+}

@@ -4,8 +4,9 @@
 //! Built like a transfer: the decision is pure ([`Subscription::upgrade`]); every write of
 //! one upgrade (new serial, its claim, old serial superseded, accepted terms, pending mail
 //! and its `SerialUpgraded` event) commits in one transaction whose conditions make a
-//! second upgrade of the same serial impossible; the mail and the event are sent after the
-//! commit and, if SES or the bus fails, stay in the outbox for `send-pending-mail`.
+//! second upgrade of the same serial impossible; the mail is sent after the commit and, if
+//! SES fails, stays in the outbox for `send-pending-mail`; the event leaves through the
+//! table's stream (`send-pending-mail` again), so the customer never waits on the bus.
 
 use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
@@ -15,15 +16,15 @@ use shared::auth::{authenticate_with_serial, token_account};
 use shared::catalog::CatalogCache;
 use shared::config::{MailSettings, Settings};
 use shared::domain::{Catalog, Serial, SerialStatus, Subscription, TermsAcceptance};
-use shared::events::{EventBus, PendingEvent, PortalEvent};
+use shared::events::{PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::mail::{compose, Mailer};
 use shared::metrics;
 use shared::outbox::{self, PendingMail};
 use shared::startup::Base;
 use shared::store::{
-    CatalogReader, DynamoStore, EventOutbox, Lease, MailOutbox, SerialSessions, Sessions, SubscriptionReader,
-    TermsRecord, UpgradeCommitError, UpgradeWriter,
+    CatalogReader, DynamoStore, MailOutbox, SerialSessions, Sessions, SubscriptionReader, TermsRecord,
+    UpgradeCommitError, UpgradeWriter,
 };
 use shared::view::SubscriptionView;
 
@@ -43,7 +44,6 @@ pub struct App<S> {
     settings: Settings,
     mail: MailSettings,
     mailer: Mailer,
-    events: EventBus,
     catalog: CatalogCache,
 }
 
@@ -55,10 +55,8 @@ pub fn routes() -> Vec<Route<App<DynamoStore>>> {
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let (mail, mailer) = base.mail();
-        let events = base.events();
         let edge = base.settings.origin_verify_secret.clone();
-        let app =
-            App { store: base.store, settings: base.settings, mail, mailer, events, catalog: CatalogCache::default() };
+        let app = App { store: base.store, settings: base.settings, mail, mailer, catalog: CatalogCache::default() };
         Function::new(app, routes()).behind_edge(edge)
     }
 }
@@ -71,7 +69,7 @@ struct UpgradeResponse {
 
 impl<S> App<S>
 where
-    S: Sessions + SerialSessions + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox + EventOutbox,
+    S: Sessions + SerialSessions + SubscriptionReader + CatalogReader + UpgradeWriter + MailOutbox,
 {
     async fn upgrade(&self, call: Call) -> Reply {
         let now = call.now;
@@ -128,15 +126,9 @@ where
                 Ok(()) => {
                     tracing::info!(old = %old.serial, new = %upgrade.new.serial, "serial upgraded");
                     metrics::count("Upgrades", 1);
-                    // The transaction leased the mail and the event to this request: send
-                    // both side by side, then clear both side by side.
-                    let (mailed, published) =
-                        tokio::join!(outbox::carry(&self.mailer, &pending), outbox::carry(&self.events, &event));
-                    let first = Lease::first();
-                    tokio::join!(
-                        outbox::settle(&self.store, &pending, &first, mailed, now),
-                        outbox::settle(&self.store, &event, &first, published, now)
-                    );
+                    // The transaction leased the mail to this request: send it, then clear
+                    // it. The event leaves through the table's stream, off this path.
+                    outbox::send_leased(&self.store, &self.mailer, &pending, now).await;
                     let body = UpgradeResponse {
                         subscription: SubscriptionView::new(&upgrade.new, &catalog, today),
                         previous: SubscriptionView::new(&upgrade.previous, &catalog, today),

@@ -55,7 +55,7 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(status, 201, "{body}");
     let cost = w.env.calls.since(before);
     assert_eq!(metrics.sum("Upgrades", &[]), 1.0, "{metrics:?}");
-    assert_eq!((metrics.sum("MailsSent", &[]), metrics.sum("EventsSent", &[])), (1.0, 1.0), "{metrics:?}");
+    assert_eq!((metrics.sum("MailsSent", &[]), metrics.sum("EventsSent", &[])), (1.0, 0.0), "{metrics:?}");
     let new = &body["subscription"];
     let previous = &body["previous"];
     let new_serial = Serial::parse(new["serial"].as_str().unwrap()).expect("a valid serial");
@@ -74,9 +74,9 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert_eq!(previous["valid_until"], old.next_payment_on.unwrap().to_string());
     // The reads together (the session, the account's profile and the old serial in one
     // BatchGetItem; the catalog on first use), then the one transaction (which also leases
-    // the mail and the event), then SES and the bus, then the outbox's clears of both, side
-    // by side.
-    assert_eq!(cost.calls, 5, "store calls of an upgrade");
+    // the mail and writes the event for the table's stream), then SES, then the mail's
+    // clear from the outbox.
+    assert_eq!(cost.calls, 4, "store calls of an upgrade");
     assert_eq!(cost.round_trips, 3, "round trips of an upgrade: 2 before SES, 3 in all");
 
     let stored_old = w.env.store.subscription(&w.ana.id, &old.serial).await.unwrap().unwrap();
@@ -95,7 +95,13 @@ async fn upgrade_issues_a_new_serial_supersedes_the_old_and_mails_it() {
     assert!(body.contains("Ana Ruiz") && body.contains("800 277 3735") && body.contains("distribuidores"));
     assert!(w.env.pending_mails(Utc::now() + Duration::hours(1), 10).await.is_empty(), "outbox emptied");
 
-    // Billing and the CRM hear of it once: the new serial is charged from now on.
+    // Billing and the CRM hear of it once: the new serial is charged from now on. The
+    // request did not publish it: the event waits in the outbox, unleased, for the
+    // table's stream, which hands it to the bus.
+    assert!(w.env.bus.published().await.is_empty(), "no request waits on the bus");
+    let waiting = w.env.queued::<shared::events::PendingEvent>(Utc::now() + Duration::hours(1), 10).await;
+    assert!(waiting.len() == 1 && waiting[0].lease_until.is_none(), "{waiting:?}");
+    assert_eq!(w.env.deliver_stream().await.sent, 1);
     let upgraded = w.env.bus.published_of("SerialUpgraded").await;
     assert_eq!(upgraded.len(), 1, "{upgraded:?}");
     let detail = &upgraded[0]["detail"];
@@ -127,6 +133,7 @@ async fn asking_again_answers_the_same_without_a_new_serial_or_mail() {
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(first, again);
     assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
+    w.env.deliver_stream().await;
     assert_eq!(w.env.bus.published_of("SerialUpgraded").await.len(), 1, "no second event");
     assert_eq!(w.env.store.subscriptions(&w.ana.id).await.unwrap().len(), 2);
 }
@@ -153,6 +160,9 @@ async fn concurrent_requests_make_one_serial_and_one_mail() {
     let stored = w.env.store.subscriptions(&w.ana.id).await.unwrap();
     assert_eq!(stored.len(), 2, "one old, one new");
     assert_eq!(w.env.mails_to(&w.ana.email).len(), 1);
+    // The stream delivered twice (Lambda's delivery is at least once): still one event.
+    let (a, b) = tokio::join!(w.env.deliver_stream(), w.env.deliver_stream());
+    assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
     assert_eq!(w.env.bus.published_of("SerialUpgraded").await.len(), 1, "one event");
 }
 
@@ -243,6 +253,9 @@ async fn the_upgrade_event_survives_a_bus_outage_and_is_published_once_by_the_re
     let (status, body) = w.upgrade("upgrade", old.serial.as_str()).await;
     assert_eq!(status, 201, "the upgrade does not wait for the bus: {body}");
     assert_eq!(w.env.mails_to(&w.ana.email).len(), 1, "the mail went out all the same");
+    // The stream hands the event over while the bus is down: it stays in the outbox.
+    let streamed = w.env.deliver_stream_to(&w.env.bus.down()).await;
+    assert_eq!((streamed.sent, streamed.failed), (0, 1), "{streamed:?}");
     assert!(w.env.bus.published().await.is_empty());
     let kept = w.env.pending_events(Utc::now() + Duration::hours(1), 10).await;
     assert_eq!(kept.len(), 1, "{kept:?}");
@@ -277,6 +290,7 @@ async fn upgrading_a_legacy_serial_issues_a_portal_serial() {
     assert_eq!(stored.superseded_by, Some(new_serial.clone()));
     let new = w.env.store.subscription(&w.ana.id, &new_serial).await.unwrap().unwrap();
     assert_eq!(new.upgraded_from, Some(old));
+    w.env.deliver_stream().await;
     let upgraded = w.env.bus.published_of("SerialUpgraded").await;
     assert_eq!(upgraded.len(), 1, "its SerialUpgraded, within the events' contract");
     assert_eq!(upgraded[0]["detail"]["old_serial"], "OLD-00004321");

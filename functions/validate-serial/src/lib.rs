@@ -13,15 +13,12 @@ use serde::Serialize;
 use shared::config::Settings;
 use shared::domain::company::same_company;
 use shared::domain::{SerialStatus, Subscription};
-use shared::events::{EventBus, PendingEvent, PortalEvent};
+use shared::events::{PendingEvent, PortalEvent};
 use shared::http::{json, ApiError, Call, Function, Input, Reply, Route};
 use shared::license::{KeySource, KeySourceError, LicenseClaims};
 use shared::metrics;
-use shared::outbox;
 use shared::startup::Base;
-use shared::store::{
-    DynamoStore, EventOutbox, SerialValidation, SubscriptionReader, ValidationFacts, MAX_COMPANY_MISMATCHES,
-};
+use shared::store::{DynamoStore, SerialValidation, SubscriptionReader, ValidationFacts, MAX_COMPANY_MISMATCHES};
 
 /// The nonce a program may send, echoed in the answer and inside its license.
 const MAX_NONCE: usize = 64;
@@ -32,7 +29,6 @@ pub struct App<S> {
     store: S,
     settings: Settings,
     keys: KeySource,
-    events: EventBus,
 }
 
 /// The function's routes, declared once (see `login::routes`).
@@ -47,8 +43,7 @@ impl App<DynamoStore> {
     pub fn build(base: Base) -> Function<Self> {
         let edge = base.settings.origin_verify_secret.clone();
         let keys = base.signing_keys();
-        let events = base.events();
-        Function::new(App { store: base.store, settings: base.settings, keys, events }, routes()).behind_edge(edge)
+        Function::new(App { store: base.store, settings: base.settings, keys }, routes()).behind_edge(edge)
     }
 }
 
@@ -79,7 +74,7 @@ fn rest_of_hour(now: DateTime<Utc>) -> u64 {
     3600 - now.timestamp().rem_euclid(3600) as u64
 }
 
-impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
+impl<S: SerialValidation + SubscriptionReader> App<S> {
     async fn validate(&self, call: Call) -> Reply {
         let now = call.now;
         let serial = call.serial(&self.settings.serials)?;
@@ -111,9 +106,9 @@ impl<S: SerialValidation + SubscriptionReader + EventOutbox> App<S> {
             if self.store.activate(&sub, today, &event).await? {
                 tracing::info!(serial = %sub.serial, "serial activated");
                 metrics::count("Activations", 1);
+                // Its `SerialActivated` event, committed with it, leaves through the
+                // table's stream: the program never waits on the bus.
                 sub.activated_on = Some(today);
-                // Committed with the activation and leased to this request.
-                outbox::send_leased(&self.store, &self.events, &event, now).await;
             } else {
                 // Another validation activated it a moment ago: report its date.
                 sub = self.reread(&sub).await?;

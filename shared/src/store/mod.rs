@@ -19,7 +19,7 @@ use crate::domain::{Account, AccountId, Credentials, Email, PaymentId, Product, 
 use crate::events::PendingEvent;
 use crate::outbox::PendingMail;
 
-pub use dynamo::{keys, DynamoStore, Key, ACCOUNT_ITEMS, SERIAL_ITEMS};
+pub use dynamo::{inserted_events, keys, DynamoStore, Key, ACCOUNT_ITEMS, SERIAL_ITEMS};
 pub use operations::{
     AcceptedTerms, AccountOverview, InvitationCursor, InvitationPage, Invitations, InviteOutcome, MailsTo,
     PendingInvitation, Support,
@@ -269,7 +269,7 @@ pub trait UpgradeWriter {
     /// Commits an upgrade in one transaction: new serial and its claim, old serial
     /// superseded, terms record and the mail to send, leased to the committing request.
     /// `company` is the owner's, copied onto the new serial's claim; `event` is the
-    /// `SerialUpgraded` event, leased like the mail.
+    /// `SerialUpgraded` event, not leased: it leaves through the table's stream.
     async fn commit_upgrade(
         &self,
         upgrade: &Upgrade,
@@ -308,8 +308,9 @@ pub trait SerialValidation {
     ) -> StoreResult<Option<ValidationFacts>>;
     /// One more company mismatch for this serial from `client`; the count this hour.
     async fn count_company_mismatch(&self, serial: &Serial, client: &str, now: DateTime<Utc>) -> StoreResult<u32>;
-    /// Sets the activation date once, with its `SerialActivated` event (leased to the
-    /// caller) in the same transaction; `false` if it was already set.
+    /// Sets the activation date once, with its `SerialActivated` event (not leased: it
+    /// leaves through the table's stream) in the same transaction; `false` if it was
+    /// already set.
     async fn activate(&self, subscription: &Subscription, today: NaiveDate, event: &PendingEvent) -> StoreResult<bool>;
 }
 
@@ -354,7 +355,8 @@ pub trait Payments {
     ) -> StoreResult<(Option<PaymentRecord>, Option<Subscription>)>;
     /// Records the payment (only if its id is new) and, in the same transaction, moves
     /// `target`'s next payment date to the record's (only if `target` is still as read and
-    /// not superseded) and puts its `PaymentApplied` event, leased to the caller.
+    /// not superseded) and puts its `PaymentApplied` event (not leased: it leaves through
+    /// the table's stream).
     async fn apply_payment(
         &self,
         record: &PaymentRecord,

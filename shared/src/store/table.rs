@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde_yaml::Value;
@@ -21,6 +22,8 @@ pub struct TableDefinition {
     pub key_schema: Vec<(String, String)>,
     pub billing_mode: String,
     pub ttl_attribute: Option<String>,
+    /// The stream's view type (`NEW_IMAGE`): the outbox's events leave through it.
+    pub stream_view_type: Option<String>,
 }
 
 impl TableDefinition {
@@ -52,7 +55,8 @@ impl TableDefinition {
             Some(true) => ttl["AttributeName"].as_str().map(str::to_string),
             _ => None,
         };
-        Ok(TableDefinition { attributes, key_schema, billing_mode, ttl_attribute })
+        let stream_view_type = props["StreamSpecification"]["StreamViewType"].as_str().map(str::to_string);
+        Ok(TableDefinition { attributes, key_schema, billing_mode, ttl_attribute, stream_view_type })
     }
 
     pub fn from_embedded_template() -> Result<Self, String> {
@@ -82,6 +86,13 @@ impl TableDefinition {
             .set_attribute_definitions(Some(self.attributes.iter().map(attr).collect::<Result<_, _>>()?))
             .set_key_schema(Some(self.key_schema.iter().map(key).collect::<Result<_, _>>()?))
             .billing_mode(BillingMode::from(self.billing_mode.as_str()))
+            .set_stream_specification(self.stream_view_type.as_deref().map(|view| {
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(view))
+                    .build()
+                    .expect("enabled is set")
+            }))
             .send()
             .await;
         let created = match result {
@@ -89,24 +100,23 @@ impl TableDefinition {
             Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => false,
             Err(e) => return Err(StoreError::Unavailable(format!("create table: {}", describe(&e)))),
         };
-        let mut active = false;
-        for _ in 0..300 {
-            let status = client
-                .describe_table()
+        let table = wait_active(client, name).await?;
+        // An existing table made before the outbox's events left through the stream.
+        let streaming = table.stream_specification.is_some_and(|s| s.stream_enabled);
+        if let (Some(view), false) = (&self.stream_view_type, streaming) {
+            let spec = StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(view.as_str()))
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            client
+                .update_table()
                 .table_name(name)
+                .stream_specification(spec)
                 .send()
                 .await
-                .map_err(|e| StoreError::Unavailable(format!("describe table: {}", describe(&e))))?
-                .table
-                .and_then(|t| t.table_status);
-            if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
-                active = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        if !active {
-            return Err(StoreError::Unavailable(format!("table {name} did not become active within 30 s")));
+                .map_err(|e| StoreError::Unavailable(format!("enable the stream: {}", describe(&e))))?;
+            wait_active(client, name).await?;
         }
         // Also on an existing table: an earlier run may have stopped before this step.
         if let Some(attribute) = &self.ttl_attribute {
@@ -152,6 +162,24 @@ fn describe<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E,
     }
 }
 
+/// Waits (up to 30 s) until the table is active; its description then.
+async fn wait_active(client: &Client, name: &str) -> Result<aws_sdk_dynamodb::types::TableDescription, StoreError> {
+    for _ in 0..300 {
+        let table = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("describe table: {}", describe(&e))))?
+            .table;
+        if let Some(t) = table.filter(|t| t.table_status == Some(aws_sdk_dynamodb::types::TableStatus::Active)) {
+            return Ok(t);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(StoreError::Unavailable(format!("table {name} did not become active within 30 s")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +191,7 @@ mod tests {
         assert_eq!(def.attributes, vec![("pk".into(), "S".into()), ("sk".into(), "S".into())]);
         assert_eq!(def.billing_mode, "PAY_PER_REQUEST");
         assert_eq!(def.ttl_attribute.as_deref(), Some("expires_at"));
+        assert_eq!(def.stream_view_type.as_deref(), Some("NEW_IMAGE"));
     }
 
     /// `docs/table-design.md` describes the table `portal-admin init` creates.

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod mailbox;
 pub mod otp;
 pub mod proxy;
+pub mod stream;
 
 use std::future::Future;
 use std::path::PathBuf;

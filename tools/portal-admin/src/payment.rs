@@ -7,7 +7,7 @@ use serde_json::json;
 use shared::config::Settings;
 use shared::domain::{PaymentRecorded, BILLING_SOURCE, PAYMENT_RECORDED};
 use shared::events::EventBus;
-use shared::outbox::{send_leased, Delivery};
+use shared::outbox::{deliver, Delivery};
 use shared::payments::{apply, Applied, PaymentError};
 use shared::store::DynamoStore;
 
@@ -63,7 +63,8 @@ pub async fn record(
             match bus {
                 Some(bus) => {
                     let bus = EventBus::new(shared::aws::eventbridge(sdk), bus);
-                    match send_leased(store, &bus, &event, now).await {
+                    // At once, leased like any sender: the table's stream then finds it gone.
+                    match deliver(store, &bus, &event, now).await {
                         Delivery::Failed(why) => {
                             eprintln!("portal-admin: PaymentApplied stays in the outbox for the retry: {why}")
                         }
@@ -73,7 +74,9 @@ pub async fn record(
                         Delivery::Sent(_) | Delivery::Held => {}
                     }
                 }
-                None => eprintln!("portal-admin: EVENT_BUS_NAME is not set: PaymentApplied stays in the outbox"),
+                None => eprintln!(
+                    "portal-admin: EVENT_BUS_NAME is not set: PaymentApplied leaves through the table's stream"
+                ),
             }
             Ok(())
         }

@@ -17,6 +17,7 @@ mod payment;
 mod reset;
 mod serial;
 mod session;
+mod stream;
 mod support;
 mod totp;
 
@@ -50,6 +51,7 @@ pub mod keys {
 }
 
 pub use bulk::{ACCOUNT_ITEMS, SERIAL_ITEMS};
+pub use stream::inserted_events;
 
 /// An item's primary key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

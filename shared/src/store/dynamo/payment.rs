@@ -89,12 +89,12 @@ impl Payments for DynamoStore {
         }
         let [serial_item, serial_claim] =
             self.serial_updates(target, "SET next_payment_on = :next", &condition, &values)?;
-        let leased = Some(event.created_at + crate::outbox::LEASE);
+        // The event leaves through the table's stream, not through the caller.
         let items = vec![
             self.put_if_absent(payment_item(record))?,
             serial_item,
             serial_claim,
-            self.put_if_absent(outbox_item(event, leased))?,
+            self.put_if_absent(outbox_item(event, None))?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),

@@ -195,8 +195,9 @@ impl UpgradeWriter for DynamoStore {
             &[(":new", s(superseded_by.as_str())), (":until", s(valid_until)), (":version", s(old.version.as_str()))],
         )?;
         let [new_serial, new_claim] = self.serial_puts(new, company, terms.accepted_at)?;
-        // Leased to the request that commits them: it sends them next, and the scheduled
-        // retry leaves them alone until the lease is over.
+        // The mail is leased to the request that commits it: it sends it next, and the
+        // scheduled retry leaves it alone until the lease is over. The event is not: it
+        // leaves through the table's stream (`crate::outbox::deliver_streamed`).
         let leased = Some(terms.accepted_at + crate::outbox::LEASE);
         let items = vec![
             supersede,
@@ -205,7 +206,7 @@ impl UpgradeWriter for DynamoStore {
             new_claim,
             self.put_if_absent(terms_item(old, new, terms))?,
             self.put_if_absent(outbox_item(mail, leased))?,
-            self.put_if_absent(outbox_item(event, leased))?,
+            self.put_if_absent(outbox_item(event, None))?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -318,9 +319,8 @@ impl SerialValidation for DynamoStore {
             "attribute_exists(pk) AND attribute_not_exists(activated_on)",
             &[(":today", s(today.to_string()))],
         )?;
-        // The event is leased to this request, which publishes it next.
-        let leased = Some(event.created_at + crate::outbox::LEASE);
-        let items = vec![item, claim, self.put_if_absent(outbox_item(event, leased))?];
+        // The event leaves through the table's stream, not through this request.
+        let items = vec![item, claim, self.put_if_absent(outbox_item(event, None))?];
         match self.transact(items).await {
             Ok(()) => Ok(true),
             Err(err) => match cancellation_codes(&err) {
