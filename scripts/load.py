@@ -352,6 +352,17 @@ def check(run, args):
     if len(ups) != len(successor):
         problems["one mail"].append(f"{len(ups)} upgrade mails for {len(successor)} upgrades")
 
+    # The events leave through the table's stream (the gateway polls it, as Lambda does,
+    # and invokes send-pending-mail): give the last upgrades' events a moment to leave.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        waiting = table.query(
+            KeyConditionExpression=Key("pk").eq("OUTBOX") & Key("sk").begins_with("EVENT#"), Select="COUNT"
+        )["Count"]
+        if waiting == 0:
+            break
+        time.sleep(0.5)
+
     # The bus: the rule copies every published event into "<bus>-published".
     sqs = boto3.client("sqs", endpoint_url=args.moto, **creds)
     url = sqs.get_queue_url(QueueName=f"{os.environ.get('EVENT_BUS_NAME', 'portal-local-events')}-published")["QueueUrl"]

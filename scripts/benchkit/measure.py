@@ -33,6 +33,11 @@ def measure_cold(bench, builds, runs, real_for=None):
                 for name, binary in bins.items():
                     gc.collect()
                     real = real_for.get(name) if real_for else None
+                    if real_for and name == "send-pending-mail":
+                        # The round's upgrades and payments wrote events: the stream takes
+                        # them out first, as in AWS, so the timed run finds what a
+                        # deployed retry job does (an empty outbox).
+                        bench.deliver_stream(binary)
                     cold, init, cpu, real_ms, calls, waited = bench.cold(name, binary, firsts[name], real)
                     r = out[label][name]
                     r["cold"].append(cold)
@@ -136,6 +141,10 @@ def report(args):
     warm = []
     rss = {"hello": hello_rss}
     for route, name, make, n, after, own_ok in routes:
+        if name == "send-pending-mail":
+            # The events of the upgrades and payments measured so far leave through the
+            # stream first (as in AWS): the retry job's outbox is empty, as the route says.
+            print(f"bench: the table's stream to send-pending-mail: {bench.deliver_stream(x86[name])} events", flush=True)
         ev0, expect = make()
         first = [ev0]
 

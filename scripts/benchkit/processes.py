@@ -11,6 +11,7 @@ from pathlib import Path
 from .common import DEAD_LETTER_QUEUE, MEMORY, NS, now_ns
 from .events import encode, matches
 from .runtime_api import RuntimeApi
+from .stream import StreamReader
 from .timing_proxy import TimingProxy
 
 
@@ -25,6 +26,23 @@ class Bench:
         self.logdir = Path(args.state)
         self.logdir.mkdir(parents=True, exist_ok=True)
         self.cpu_per_call_ms = None
+        self.stream = StreamReader(args.dynamodb, args.table)
+
+    def deliver_stream(self, binary):
+        """Between measurements, what Lambda does with the table's stream: its new
+        outbox events handed to a send-pending-mail process of their own (not timed)."""
+        batches = self.stream.batches()
+        if not batches:
+            return 0
+        api = RuntimeApi()
+        proc, _ = self.start("send-pending-mail", binary, api)
+        try:
+            for batch in batches:
+                self.invoke(api, batch, None)
+        finally:
+            self.stop(proc)
+            api.close()
+        return sum(len(b["Records"]) for b in batches)
 
     def env(self, name, api):
         return {
