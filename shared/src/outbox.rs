@@ -281,12 +281,7 @@ pub async fn deliver_streamed<M: Outgoing>(
             }
         };
         report.oldest_age_seconds = report.oldest_age_seconds.max((now - message.created_at()).num_seconds().max(0));
-        match deliver(store, courier, &message, now).await {
-            Delivery::Sent(_) => report.sent += 1,
-            Delivery::Held => report.held += 1,
-            Delivery::Failed(_) => report.failed += 1,
-            Delivery::Dead(_) => report.dead += 1,
-        }
+        report.count(&deliver(store, courier, &message, now).await);
     }
     tracing::info!(kind = M::KIND, ?report, "streamed outbox batch");
     report
@@ -307,6 +302,18 @@ pub struct RunReport {
     /// Age of the oldest message not sent yet (0 when there is none), in seconds; of a
     /// streamed batch, the age of its oldest message.
     pub oldest_age_seconds: i64,
+}
+
+impl RunReport {
+    /// Counts one delivery attempt.
+    fn count(&mut self, delivery: &Delivery) {
+        match delivery {
+            Delivery::Sent(_) => self.sent += 1,
+            Delivery::Held => self.held += 1,
+            Delivery::Failed(_) => self.failed += 1,
+            Delivery::Dead(_) => self.dead += 1,
+        }
+    }
 }
 
 /// Sends the oldest messages of one kind past their [`GRACE`], each on its own: one
@@ -353,12 +360,7 @@ pub async fn send_pending<M: Outgoing>(
                 continue;
             }
             tried += 1;
-            match deliver(store, courier, &queued.message, now).await {
-                Delivery::Sent(_) => report.sent += 1,
-                Delivery::Held => report.held += 1,
-                Delivery::Failed(_) => report.failed += 1,
-                Delivery::Dead(_) => report.dead += 1,
-            }
+            report.count(&deliver(store, courier, &queued.message, now).await);
         }
         match page.next {
             Some(next) if tried < BATCH => after = Some(next),
