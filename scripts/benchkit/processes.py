@@ -11,7 +11,7 @@ from pathlib import Path
 from .common import DEAD_LETTER_QUEUE, MEMORY, NS, now_ns
 from .events import encode, matches
 from .runtime_api import RuntimeApi
-from .stream import StreamReader
+from .stream import SendPendingMailStream
 from .timing_proxy import TimingProxy
 
 
@@ -26,7 +26,7 @@ class Bench:
         self.logdir = Path(args.state)
         self.logdir.mkdir(parents=True, exist_ok=True)
         self.cpu_per_call_ms = None
-        self.stream = StreamReader(args.dynamodb, args.table)
+        self.stream = SendPendingMailStream(args.dynamodb, args.table)
 
     def deliver_stream(self, binary):
         """Between measurements, what Lambda does with the table's stream: its new

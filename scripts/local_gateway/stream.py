@@ -63,20 +63,69 @@ def passes(trigger: Trigger, record: dict) -> bool:
     return not trigger.patterns or any(matches(p, record) for p in trigger.patterns)
 
 
+class StreamReader:
+    """The records added to a table's stream since the last read, as Lambda hands them
+    over, each shard from its start (TRIM_HORIZON) on the first read."""
+
+    def __init__(self, table: str, endpoint: str):
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        creds = dict(
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        )
+        self.table = table
+        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region, **creds)
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=region, **creds)
+        self.iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: closed and read)
+
+    def new_records(self) -> list[dict]:
+        arn = self.ddb.describe_table(TableName=self.table)["Table"].get("LatestStreamArn")
+        if not arn:
+            return []
+        records = []
+        for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", []):
+            sid = shard["ShardId"]
+            if sid not in self.iterators:
+                self.iterators[sid] = self.streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            # An open shard always answers with a next iterator: read until a page is empty.
+            while self.iterators[sid]:
+                page = self.streams.get_records(ShardIterator=self.iterators[sid])
+                self.iterators[sid] = page.get("NextShardIterator")
+                got = page.get("Records", [])
+                records += [as_lambda(r, arn) for r in got]
+                if not got:
+                    break
+        return records
+
+
+def as_lambda(record: dict, arn: str) -> dict:
+    """A GetRecords record as Lambda hands it over: the same fields, the time in epoch
+    seconds, and the stream's ARN."""
+    r = dict(record)
+    change = dict(r.get("dynamodb", {}))
+    t = change.get("ApproximateCreationDateTime")
+    if hasattr(t, "timestamp"):
+        change["ApproximateCreationDateTime"] = t.timestamp()
+    r["dynamodb"] = change
+    r["eventSourceARN"] = arn
+    return r
+
+
+def batches(trigger: Trigger, records: list[dict]) -> list[dict]:
+    """The records that pass the trigger's filter, in events of at most its batch size."""
+    chosen = [r for r in records if passes(trigger, r)]
+    return [{"Records": chosen[i : i + trigger.batch_size]} for i in range(0, len(chosen), trigger.batch_size)]
+
+
 class StreamPoller(threading.Thread):
     """Reads the table's stream every `interval` seconds and invokes the triggers."""
 
     def __init__(self, settings: Settings, triggers: list[Trigger], table: str, endpoint: str, interval: float = 0.5):
         super().__init__(name="stream", daemon=True)
         self.settings, self.triggers, self.table, self.interval = settings, triggers, table, interval
-        region = os.environ.get("AWS_REGION", "us-east-1")
-        creds = dict(
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-        )
-        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region, **creds)
-        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint, region_name=region, **creds)
-        self.iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: closed and read)
+        self.reader = StreamReader(table, endpoint)
 
     def run(self) -> None:
         log(f"stream of {self.table}: {', '.join(t.function for t in self.triggers)}")
@@ -89,42 +138,16 @@ class StreamPoller(threading.Thread):
             time.sleep(self.interval)
 
     def poll(self) -> None:
-        arn = self.ddb.describe_table(TableName=self.table)["Table"].get("LatestStreamArn")
-        if not arn:
-            return
-        for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", []):
-            sid = shard["ShardId"]
-            if sid not in self.iterators:
-                self.iterators[sid] = self.streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            if self.iterators[sid] is None:
-                continue
-            page = self.streams.get_records(ShardIterator=self.iterators[sid])
-            self.iterators[sid] = page.get("NextShardIterator")
-            records = [self.as_lambda(r, arn) for r in page.get("Records", [])]
-            for trigger in self.triggers:
-                chosen = [r for r in records if passes(trigger, r)]
-                for i in range(0, len(chosen), trigger.batch_size):
-                    self.deliver(trigger, chosen[i : i + trigger.batch_size])
+        records = self.reader.new_records()
+        for trigger in self.triggers:
+            for event in batches(trigger, records):
+                self.deliver(trigger, event)
 
-    @staticmethod
-    def as_lambda(record: dict, arn: str) -> dict:
-        """A GetRecords record as Lambda hands it over: the same fields, the time in
-        epoch seconds, and the stream's ARN."""
-        r = dict(record)
-        change = dict(r.get("dynamodb", {}))
-        t = change.get("ApproximateCreationDateTime")
-        if hasattr(t, "timestamp"):
-            change["ApproximateCreationDateTime"] = t.timestamp()
-        r["dynamodb"] = change
-        r["eventSourceARN"] = arn
-        return r
-
-    def deliver(self, trigger: Trigger, batch: list[dict]) -> None:
+    def deliver(self, trigger: Trigger, event: dict) -> None:
+        n = len(event["Records"])
         try:
-            answer = invoke(self.settings, trigger.function, {"Records": batch})
-            log(f"stream -> {trigger.function}: {len(batch)} record(s): {answer.decode(errors='replace')[:300]}")
+            answer = invoke(self.settings, trigger.function, event)
+            log(f"stream -> {trigger.function}: {n} record(s): {answer.decode(errors='replace')[:300]}")
         except InvokeError as e:
             # What the function did not take stays in the outbox for its schedule.
-            log(f"stream -> {trigger.function}: {len(batch)} record(s) not delivered: {e}")
+            log(f"stream -> {trigger.function}: {n} record(s) not delivered: {e}")
