@@ -63,6 +63,20 @@ impl TableDefinition {
         Self::from_template(TEMPLATE)
     }
 
+    /// The stream the template declares, as the SDK takes it.
+    fn stream_specification(&self) -> Result<Option<StreamSpecification>, StoreError> {
+        self.stream_view_type
+            .as_deref()
+            .map(|view| {
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(view))
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))
+            })
+            .transpose()
+    }
+
     /// Creates the table if it does not exist and waits until it is active.
     /// Returns false when it existed already.
     pub async fn create(&self, client: &Client, name: &str) -> Result<bool, StoreError> {
@@ -86,13 +100,7 @@ impl TableDefinition {
             .set_attribute_definitions(Some(self.attributes.iter().map(attr).collect::<Result<_, _>>()?))
             .set_key_schema(Some(self.key_schema.iter().map(key).collect::<Result<_, _>>()?))
             .billing_mode(BillingMode::from(self.billing_mode.as_str()))
-            .set_stream_specification(self.stream_view_type.as_deref().map(|view| {
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::from(view))
-                    .build()
-                    .expect("enabled is set")
-            }))
+            .set_stream_specification(self.stream_specification()?)
             .send()
             .await;
         let created = match result {
@@ -103,12 +111,7 @@ impl TableDefinition {
         let table = wait_active(client, name).await?;
         // An existing table made before the outbox's events left through the stream.
         let streaming = table.stream_specification.is_some_and(|s| s.stream_enabled);
-        if let (Some(view), false) = (&self.stream_view_type, streaming) {
-            let spec = StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::from(view.as_str()))
-                .build()
-                .map_err(|e| StoreError::Other(e.to_string()))?;
+        if let (Some(spec), false) = (self.stream_specification()?, streaming) {
             client
                 .update_table()
                 .table_name(name)
