@@ -25,7 +25,7 @@ use shared::outbox::{self, PendingMail};
 use shared::sealing::DataKeySource;
 use shared::startup::Base;
 use shared::store::{
-    Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, LoginFacts, MailOutbox,
+    Accounts, AttemptReservation, DynamoStore, KnownDevice, LoginAttempts, LoginClient, LoginFacts, Logins, MailOutbox,
     MfaChallenge, MfaLogins, Session, Sessions, StoreError, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS, MFA_TOKEN_MINUTES,
 };
 use shared::telemetry::fail_start;
@@ -92,7 +92,7 @@ fn internal(e: getrandom::Error) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
+impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
     async fn logout(&self, call: Call) -> Reply {
         let session = authenticate(&self.store, &self.settings, &call, call.now).await?;
         self.store.revoke_session(&session).await?;
@@ -157,13 +157,13 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
             login_metric("locked");
             return Err(ApiError::AccountLocked { retry_after_secs: secs });
         }
-        let matches = match &facts.credentials {
+        let (matches, renewed) = match &facts.credentials {
             // One without a password yet costs what a wrong password does (`verify`).
             Some(c) => self.verify(password, c).await?,
             // No account: the same work and the same answer.
             None => {
                 self.burn(password).await?;
-                false
+                (false, None)
             }
         };
         let Some(credentials) = facts.credentials.as_ref().filter(|_| matches) else {
@@ -176,10 +176,14 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
             login_metric("failed");
             return Err(ApiError::InvalidCredentials);
         };
+        // A hash at an older cost is stored again at the current one, alongside the
+        // login's own write (no round trip more).
+        let renewal = self.renew(&email, credentials, renewed);
         if credentials.two_step {
             // The attempt taken stays counted until the second step succeeds: a right
             // password alone does not give a client five more tries at the code.
-            return self.ask_for_code(&call, &email, client, credentials).await;
+            let (asked, ()) = tokio::join!(self.ask_for_code(&call, &email, client, credentials), renewal);
+            return asked;
         }
         // A known device keeps its token (and is known for another year); any other client
         // is given a new one.
@@ -202,12 +206,16 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
         let (token, session) = self.new_session(&call, &credentials.account, credentials.password_epoch)?;
         // A login item written before it kept the account's copies: the profile is read
         // alongside the write.
-        let (written, account) = tokio::join!(self.store.login_succeeded(&email, &session, &device, address), async {
-            match &facts.account {
-                Some(a) => Ok(Some(a.clone())),
-                None => self.store.account(&credentials.account).await,
-            }
-        });
+        let (written, account, ()) = tokio::join!(
+            self.store.login_succeeded(&email, &session, &device, address),
+            async {
+                match &facts.account {
+                    Some(a) => Ok(Some(a.clone())),
+                    None => self.store.account(&credentials.account).await,
+                }
+            },
+            renewal
+        );
         match written {
             Ok(()) => {}
             // A reset replaced the password while this login checked the old one.
@@ -280,15 +288,37 @@ impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
         Ok((token.secret, session))
     }
 
-    async fn verify(&self, password: String, credentials: &Credentials) -> Result<bool, ApiError> {
+    /// Whether `password` is the account's and, when it is but its hash is at an older
+    /// cost, a hash of it at the current one (stored by [`Self::renew`]).
+    async fn verify(&self, password: String, credentials: &Credentials) -> Result<(bool, Option<String>), ApiError> {
         let Some(stored) = credentials.password_hash.clone() else {
             // No password yet (an imported account, not yet invited in): nothing can
             // match, at the same cost as a wrong password.
             self.burn(password).await?;
-            return Ok(false);
+            return Ok((false, None));
         };
         let hasher = self.hasher.clone();
-        run_blocking(move || hasher.verify(&password, &stored)).await
+        run_blocking(move || {
+            let matches = hasher.verify(&password, &stored);
+            let renewed = (matches && hasher.outdated(&stored)).then(|| hasher.hash(&password).ok()).flatten();
+            (matches, renewed)
+        })
+        .await
+    }
+
+    /// Stores `renewed` in place of the hash the login checked. A failure leaves the old
+    /// hash, which still verifies (the next login tries again); `false` from the store
+    /// means the password changed meanwhile, and the new one is at the current cost.
+    async fn renew(&self, email: &Email, credentials: &Credentials, renewed: Option<String>) {
+        let (Some(old), Some(renewed)) = (credentials.password_hash.as_deref(), renewed) else { return };
+        let tag = email_tag(&self.settings.log_key, email);
+        match self.store.renew_password_hash(email, old, &renewed).await {
+            Ok(true) => tracing::info!(event = "password_hash_renewed", email_tag = %tag,
+                "password hash stored again at the current Argon2id parameters"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(event = "password_hash_not_renewed", email_tag = %tag, error = %e,
+                "password hash left at its older parameters"),
+        }
     }
 
     /// The hash work of a check, for a login no account can pass.

@@ -12,8 +12,8 @@ use shared::http::{json, ApiError, Call, Reply, MAX_FIELD_BYTES};
 use shared::sealing::SealError;
 use shared::second_factor::prove;
 use shared::store::{
-    Accounts, AttemptReservation, KnownDevice, LoginAttempts, LoginClient, MailOutbox, MfaFacts, MfaLogins, Sessions,
-    StoreError, TotpState, DEVICE_DAYS,
+    Accounts, AttemptReservation, KnownDevice, LoginAttempts, LoginClient, Logins, MailOutbox, MfaFacts, MfaLogins,
+    Sessions, StoreError, TotpState, DEVICE_DAYS,
 };
 
 use crate::{internal, AccountView, App, LoginResponse};
@@ -28,7 +28,7 @@ fn seal_error(e: SealError) -> ApiError {
     }
 }
 
-impl<S: Accounts + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
+impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> App<S> {
     pub(crate) async fn login_mfa(&self, call: Call) -> Reply {
         let now = call.now;
         let body = call.body()?;

@@ -13,7 +13,7 @@ use shared::domain::token::{issue_token, TokenDigest};
 use shared::domain::{Account, Email};
 use shared::http::Function;
 use shared::store::{keys, DynamoStore, LoginClient, ACCOUNT_FAILURES_PER_HOUR, DEVICE_DAYS, MAX_FAILED_LOGINS};
-use shared::testing::{checked, fixture, fixture_text, json_of, Cost, TestEnv};
+use shared::testing::{checked, fixture, fixture_text, hash_at_older_cost, hasher, json_of, Cost, TestEnv};
 
 type Login = Function<App<DynamoStore>>;
 
@@ -66,21 +66,6 @@ async fn login(app: &Login, email: &str, password: &str) -> (u16, Value, Option<
 /// A device token of the right shape that no login ever gave out.
 fn made_up_device() -> String {
     issue_token().unwrap().secret
-}
-
-/// Sets an attribute of a stored item behind the function's back (as time passing would).
-async fn set_raw(env: &TestEnv, key: &keys::Key, name: &str, value: AttributeValue) {
-    env.store
-        .client()
-        .update_item()
-        .table_name(env.store.table())
-        .set_key(Some(key.item()))
-        .update_expression("SET #name = :value")
-        .expression_attribute_names("#name", name)
-        .expression_attribute_values(":value", value)
-        .send()
-        .await
-        .unwrap();
 }
 
 fn device_key(email: &Email, device_token: &str) -> keys::Key {
@@ -144,6 +129,60 @@ async fn a_login_waits_on_the_store_twice_besides_the_hash() {
     let bogus = login_as(&app, &email, "not-the-password", HOME, Some(&made_up_device())).await;
     assert_eq!(bogus.status, 401);
     assert_eq!(env.calls.since(before), Cost { calls: 4, round_trips: 3 });
+}
+
+#[tokio::test]
+async fn a_hash_at_an_older_cost_is_stored_again_at_the_current_one_by_the_login_that_checks_it() {
+    use shared::store::Logins;
+    let (env, app, ana) = setup().await;
+    let email = ana.email.to_string();
+    let older = hash_at_older_cost(PASSWORD);
+    env.set_attribute(&keys::login_item(&ana.email), "password_hash", AttributeValue::S(older.clone())).await;
+    let stored = || async { env.store.credentials(&ana.email).await.unwrap().unwrap() };
+    let epoch = stored().await.password_epoch;
+
+    // A wrong password renews nothing.
+    assert_eq!(login(&app, &email, "not-the-password").await.0, 401);
+    assert_eq!(stored().await.password_hash.as_deref(), Some(older.as_str()));
+
+    let before = env.calls.now();
+    let (status, body, _) = login(&app, &email, PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        env.calls.since(before),
+        Cost { calls: 4, round_trips: 2 },
+        "the renewal goes out with the login's transaction"
+    );
+    let renewed = stored().await;
+    let hash = renewed.password_hash.as_deref().unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"), "{hash}");
+    assert!(hasher().verify(PASSWORD, hash), "the same password");
+    assert_eq!(renewed.password_epoch, epoch, "no session dies of it");
+    let token = body["token"].as_str().unwrap();
+    assert!(env.session_of_token(token, Utc::now()).await.is_some());
+
+    // From then on a login costs what it did.
+    let before = env.calls.now();
+    assert_eq!(login(&app, &email, PASSWORD).await.0, 200);
+    assert_eq!(env.calls.since(before), Cost { calls: 3, round_trips: 2 });
+    assert_eq!(stored().await.password_hash.as_deref(), Some(hash), "renewed once");
+}
+
+#[tokio::test]
+async fn a_renewal_never_overwrites_a_password_changed_meanwhile() {
+    use shared::store::Logins;
+    let (env, _app, ana) = setup().await;
+    let older = hash_at_older_cost(PASSWORD);
+    env.set_attribute(&keys::login_item(&ana.email), "password_hash", AttributeValue::S(older.clone())).await;
+    let changed = hasher().hash("Otra-contrasena-2026").unwrap();
+    env.set_attribute(&keys::login_item(&ana.email), "password_hash", AttributeValue::S(changed.clone())).await;
+    let renewed = hasher().hash(PASSWORD).unwrap();
+    assert!(!env.store.renew_password_hash(&ana.email, &older, &renewed).await.unwrap());
+    let now = env.store.credentials(&ana.email).await.unwrap().unwrap();
+    assert_eq!(now.password_hash.as_deref(), Some(changed.as_str()), "the new password stays");
+    let nobody = env.email("nobody");
+    assert!(!env.store.renew_password_hash(&nobody, &older, &renewed).await.unwrap());
+    assert!(env.store.credentials(&nobody).await.unwrap().is_none(), "no login item is made");
 }
 
 #[tokio::test]
@@ -212,7 +251,7 @@ async fn five_failures_lock_that_client_even_for_the_right_password_and_no_other
     // Fifteen minutes later (moved back in the store), the right password works again.
     let key = keys::login_client(&ana.email, &LoginClient::Address(attacker.into()));
     let past = (Utc::now() - Duration::minutes(15) - Duration::seconds(1)).to_rfc3339();
-    set_raw(&env, &key, "attempted_at", AttributeValue::S(past)).await;
+    env.set_attribute(&key, "attempted_at", AttributeValue::S(past)).await;
     assert_eq!(login_as(&app, &email, PASSWORD, attacker, None).await.status, 200);
 }
 
@@ -335,7 +374,7 @@ async fn a_device_is_known_for_a_year_from_its_latest_login() {
 
     // A year less a day later (moved back in the store), it logs in again: another year.
     let tomorrow = (Utc::now() + Duration::days(1)).timestamp();
-    set_raw(&env, &key, "expires_at", AttributeValue::N(tomorrow.to_string())).await;
+    env.set_attribute(&key, "expires_at", AttributeValue::N(tomorrow.to_string())).await;
     let again = login_as(&app, &email, PASSWORD, "192.0.2.50", Some(&device)).await;
     assert_eq!((again.status, again.body["device_token"].as_str()), (200, Some(device.as_str())), "{}", again.body);
     let renewed = expiry(env.raw(&key).await.unwrap());
@@ -343,7 +382,7 @@ async fn a_device_is_known_for_a_year_from_its_latest_login() {
 
     // Once expired it is a stranger: the login counts as its address and gets a new device.
     let past = (Utc::now() - Duration::seconds(1)).timestamp();
-    set_raw(&env, &key, "expires_at", AttributeValue::N(past.to_string())).await;
+    env.set_attribute(&key, "expires_at", AttributeValue::N(past.to_string())).await;
     let late = login_as(&app, &email, PASSWORD, HOME, Some(&device)).await;
     assert_eq!(late.status, 200, "{}", late.body);
     assert_ne!(late.body["device_token"].as_str(), Some(device.as_str()), "a new device token");

@@ -18,7 +18,7 @@ use shared::store::{
     keys, AccountSessions, DynamoStore, PasswordResets, ResetToken, TotpEnrolment, TotpState, TwoStep,
 };
 use shared::testing::otp::app_code;
-use shared::testing::{checked, fixture_text, json_of, Cost, TestEnv};
+use shared::testing::{checked, fixture_text, hash_at_older_cost, hasher, json_of, Cost, TestEnv};
 
 type Login = Function<App<DynamoStore>>;
 
@@ -128,6 +128,21 @@ async fn the_apps_code_logs_in_once_and_the_token_is_spent() {
     let next = app_code(&m.uri, Utc::now() + Duration::seconds(30));
     let (later, body) = second_step(&m, &token, &next).await;
     assert_eq!(later, 200, "the next step's code, a wrong code did not spend the token: {body}");
+}
+
+#[tokio::test]
+async fn the_first_step_stores_a_hash_at_an_older_cost_again_alongside_its_challenge() {
+    use shared::store::Logins;
+    let m = setup().await;
+    let older = hash_at_older_cost(PASSWORD);
+    m.env.set_attribute(&keys::login_item(&m.ana.email), "password_hash", AttributeValue::S(older.clone())).await;
+    let before = m.env.calls.now();
+    let token = first_step(&m).await;
+    assert_eq!(m.env.calls.since(before), Cost { calls: 4, round_trips: 2 }, "the renewal beside the challenge");
+    let hash = m.env.store.credentials(&m.ana.email).await.unwrap().unwrap().password_hash.unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=12288,t=3,p=1$") && hasher().verify(PASSWORD, &hash), "{hash}");
+    let (status, body) = second_step(&m, &token, &app_code(&m.uri, Utc::now())).await;
+    assert_eq!(status, 200, "the challenge outlives the renewal (same password, same epoch): {body}");
 }
 
 #[tokio::test]

@@ -166,6 +166,11 @@ pub trait Accounts {
 pub trait Logins {
     /// The credentials of the account that logs in with `email`.
     async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>>;
+    /// Replaces the login's hash `old` with `renewed`, a hash of the same password at the
+    /// current parameters: the password, its epoch and the sessions stay. `false` when the
+    /// login no longer has `old` (the password was changed or reset meanwhile, or the
+    /// e-mail moved): nothing is written.
+    async fn renew_password_hash(&self, email: &Email, old: &str, renewed: &str) -> StoreResult<bool>;
 }
 
 pub trait LoginAttempts {

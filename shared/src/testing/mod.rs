@@ -399,6 +399,21 @@ impl TestEnv {
         uncounted.raw_item(key).await.unwrap()
     }
 
+    /// Sets one attribute of the item at `key` behind the code's back (as time passing, or
+    /// an older version of the portal, would have), without counting it as the code's call.
+    pub async fn set_attribute(&self, key: &Key, name: &str, value: aws_sdk_dynamodb::types::AttributeValue) {
+        crate::aws::dynamodb(&self.sdk)
+            .update_item()
+            .table_name(self.store.table())
+            .set_key(Some(key.item()))
+            .update_expression("SET #name = :value")
+            .expression_attribute_names("#name", name)
+            .expression_attribute_values(":value", value)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// The mails still in the outbox (not sent yet), created before `older_than`.
     pub async fn pending_mails(
         &self,
@@ -458,6 +473,16 @@ tendrás que dejar de utilizar la versión anterior.";
 pub fn hasher() -> &'static PasswordHasherArgon {
     static HASHER: std::sync::OnceLock<PasswordHasherArgon> = std::sync::OnceLock::new();
     HASHER.get_or_init(|| PasswordHasherArgon::new().unwrap())
+}
+
+/// A hash of `password` at the parameters the portal used before its current ones
+/// (Argon2id, 19 MiB, 2 passes): what a login finds in an account made back then.
+pub fn hash_at_older_cost(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap();
+    let older = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    older.hash_password(password.as_bytes(), &salt).unwrap().to_string()
 }
 
 /// An API Gateway HTTP API v2 event from `events/<name>.json`, with `{{KEY}}` placeholders

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::attrs::Attrs;
 use super::directory;
-use super::{cancellation_codes, failed_condition, n, s, transaction_error, DynamoStore, Item, Key};
+use super::{
+    cancellation_codes, condition_met, failed_condition, n, s, sdk_error, transaction_error, DynamoStore, Item, Key,
+};
 use crate::domain::token::TokenDigest;
 use crate::domain::{Account, AccountId, Credentials, Email, Subscription};
 use crate::store::{AccountWriter, Accounts, Logins, Profile, StoreError, StoreResult};
@@ -114,6 +116,21 @@ impl Accounts for DynamoStore {
 impl Logins for DynamoStore {
     async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {
         self.get("get login", &login(email)).await?.map(|i| credentials_from(&i)).transpose()
+    }
+
+    async fn renew_password_hash(&self, email: &Email, old: &str, renewed: &str) -> StoreResult<bool> {
+        let written = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(login(email).item()))
+            .update_expression("SET password_hash = :renewed")
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":old", s(old))
+            .expression_attribute_values(":renewed", s(renewed))
+            .send()
+            .await;
+        condition_met(written.map_err(|e| sdk_error("renew password hash", e)))
     }
 }
 
