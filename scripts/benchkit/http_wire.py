@@ -5,7 +5,8 @@ from .common import now_ns
 
 def read_head(rfile, arrived=None):
     """Reads an HTTP head (start line + headers) from a buffered reader; None at EOF.
-    `arrived`, a list, gets the time its first line came in."""
+    `arrived`, a list, gets the time its first line came in: when the kernel received it,
+    where the reader knows (`StampedReader`), else when it was read."""
     lines = []
     while True:
         line = rfile.readline(65537)
@@ -16,7 +17,7 @@ def read_head(rfile, arrived=None):
                 continue
             return lines
         if not lines and arrived is not None:
-            arrived.append(now_ns())
+            arrived.append(getattr(rfile, "line_arrived", None) or now_ns())
         lines.append(line)
 
 

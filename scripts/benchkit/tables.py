@@ -130,8 +130,9 @@ def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
                  f"same time count once), counted in a second run of as many invocations with every DynamoDB "
                  f"answer held {ROUND_TRIP_LATENCY_MS} ms; \"before SES\": those over before its first SES request. "
                  f"Waiting: the time at least one DynamoDB, SES, EventBridge or SQS request was out, as the "
-                 f"proxies saw it (from the moment their thread read a request). Own = latency - waiting - the "
-                 f"hello-world's median, so it also holds the proxies' delay in noticing each request. CPU: the "
+                 f"proxies saw it (from the kernel's receive time of a request's first bytes to the answer handed "
+                 f"back). Own = latency - waiting - the hello-world's median: the function's work, and its waking "
+                 f"to each answer on this shared machine. CPU: the "
                  f"process's CPU time per invocation (the kernel's count, its networking included), less the "
                  f"hello-world's ({fmt_ms(base_cpu or 0)} ms).")
     lines.append("")

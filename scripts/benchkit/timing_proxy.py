@@ -6,6 +6,7 @@ import time
 
 from .common import now_ns
 from .http_wire import headers_of, read_body, read_head
+from .stamped_reader import StampedReader
 
 
 class TimingProxy:
@@ -39,7 +40,7 @@ class TimingProxy:
 
     def serve(self, client):
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        crf = client.makefile("rb")
+        crf = StampedReader(client)
         up = urf = None
         try:
             while True:
@@ -50,7 +51,8 @@ class TimingProxy:
                 h = headers_of(head)
                 raw_body, _ = read_body(crf, h)
                 op = h.get("x-amz-target", "").rpartition(".")[2] or head[0].decode().split(" ")[1].split("?")[0]
-                # From the request's arrival: the proxy's parsing is its share, not the function's.
+                # From the request's arrival in the kernel: the proxy's waking to it and parsing
+                # it are its share, not the function's.
                 record = [arrived[0], None, op]
                 with self.lock:
                     self.records.append(record)
