@@ -4,6 +4,8 @@ import socket
 import struct
 import time
 
+from .common import now_ns
+
 # Linux's SO_TIMESTAMPNS (and its control message, SCM_TIMESTAMPNS): a receive time in ns
 # of CLOCK_REALTIME on every recvmsg. Python's socket module does not name it.
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
@@ -12,8 +14,8 @@ TIMESPEC = struct.Struct("@qq")
 
 class StampedReader:
     """`readline` and `read` over a socket, as `socket.makefile("rb")` gives, and the
-    arrival of the last line read: when its first byte reached the socket, in
-    `time.perf_counter_ns()`'s clock. That is the moment the sender's request was out,
+    arrival of the last bytes returned (a line, for `read_head`): when their first byte
+    reached the socket, in the bench's clock (`now_ns`). That is the moment the sender's request was out,
     however late the reading thread (one of a Python process's, behind its interpreter
     lock) wakes to it. TCP stamps a read with its last segment's arrival, so where one read
     takes several segments the time is the latest of them: never earlier than the first
@@ -41,9 +43,9 @@ class StampedReader:
                 sec, nsec = TIMESPEC.unpack_from(payload)
                 # From the wall clock the kernel stamps with to the bench's clock, via their
                 # offset read now (both clocks advance together over such a short time).
-                arrived = sec * 1_000_000_000 + nsec - (time.time_ns() - time.perf_counter_ns())
+                arrived = sec * 1_000_000_000 + nsec - (time.time_ns() - now_ns())
         self.buf += data
-        self.chunks.append((len(self.buf), arrived if arrived is not None else time.perf_counter_ns()))
+        self.chunks.append((len(self.buf), arrived if arrived is not None else now_ns()))
         return True
 
     def _arrival_of(self, offset):
@@ -73,6 +75,3 @@ class StampedReader:
         out = bytes(self.buf[self.pos:end])
         self.pos = end
         return out
-
-    def close(self):
-        pass  # the socket is closed by its owner
