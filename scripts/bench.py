@@ -55,6 +55,7 @@ def main():
     r.add_argument("--hello-arm64", help="arm64 hello-world")
     r.add_argument("--warm", type=int, default=200, help="invocations per route")
     r.add_argument("--argon2-json", help="output of bench/argon2")
+    r.add_argument("--sdk-cost", help="bench/sdk-cost's binary: one DynamoDB request's CPU, SDK against bare socket")
     c = sub.choices["cold"]
     c.add_argument("--variant", action="append", required=True, help="LABEL=BIN_DIR,HELLO_BINARY[,ARM64_LAMBDA_DIR[,ARGON2_TIMER]]")
     c.add_argument("--block", help="name of the BENCHMARKS.md block to write the table into")

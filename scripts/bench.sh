@@ -2,9 +2,10 @@
 # `make bench`: the bootstraps measured on this machine; the tables are printed and
 # written into BENCHMARKS.md (between its `bench` markers; the rest of the file is kept).
 #   1. release builds: every function for arm64 (cargo lambda, as deployed) and x86_64
-#      (this machine, to run them); the hello-world baseline (bench/hello) and the
-#      Argon2id timer (bench/argon2), both outside the workspace, with the workspace's
-#      release profile and target dir; portal-admin (debug) for the fixture
+#      (this machine, to run them); the hello-world baseline (bench/hello), the
+#      Argon2id timer (bench/argon2) and the SDK request's cost (bench/sdk-cost), all
+#      outside the workspace, with the workspace's release profile and target dir;
+#      portal-admin (debug) for the fixture
 #   2. throw-away emulators on free ports: DynamoDB Local in memory, moto (SES identity,
 #      event bus, record-payment's dead-letter queue)
 #   3. scripts/bench.py: fixture, cold starts, warm latency, RSS, calls and round trips
@@ -66,6 +67,7 @@ say "release x86_64 (cargo build --release)"
 cargo build --release --locked "${bins[@]}"
 bench_crate hello cargo build --release
 bench_crate argon2 cargo build --release
+bench_crate sdk-cost cargo build --release
 
 say "release arm64 (cargo lambda build --release --arm64)"
 PATH="$VENV_BIN:$PATH" cargo lambda build --release --arm64 --locked "${bins[@]}"
@@ -147,7 +149,7 @@ fi
 "$PY" "$ROOT/scripts/bench.py" report "${common[@]}" --warm "$WARM" --out "$OUT" \
   --x86-dir "$X86_DIR" --arm64-dir "$TARGET/lambda" \
   --hello "$TARGET/release/hello" --hello-arm64 "$TARGET/lambda/hello/bootstrap" \
-  --argon2-json "$STATE/argon2.json"
+  --argon2-json "$STATE/argon2.json" --sdk-cost "$TARGET/release/sdk-cost"
 if [[ -n "${BENCH_PERF:-}" ]]; then
   perf report -i "$STATE/logs/$BENCH_PERF.perf.data" --no-children --sort dso,symbol --percent-limit 0.7 --stdio \
     2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 | tee "$ROOT/.local/$BENCH_PERF.perf.txt"

@@ -81,7 +81,30 @@ def replace_block(path, name, text):
         path.write_text((current.rstrip() + "\n\n" if current.strip() else "") + block + "\n")
 
 
-def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
+def sdk_paragraph(sdk, upgrade):
+    """What one request costs in the SDK, against its HTTP client alone and by hand
+    (bench/sdk-cost's JSON line)."""
+    ways = {w["way"]: w["cpu_us_p50"] for w in sdk["ways"]}
+    portal, hyper, bare = ways.pop("portal"), ways.pop("hyper client"), ways.pop("bare socket")
+    changed = ", ".join(f"{name} {us:.0f}" for name, us in ways.items())
+    lowest = next(w["cpu_us_min"] for w in sdk["ways"] if w["way"] == "portal")
+    text = (f"One DynamoDB GetItem on a kept-alive connection (`bench/sdk-cost`, {sdk['rounds']} alternating rounds "
+            f"of {sdk['requests']} per way, median of the rounds, the thread's CPU time): {portal:.0f} \u00b5s through "
+            f"the functions' client (lowest round {lowest:.0f}); with one of its settings changed, or all three: "
+            f"{changed} \u00b5s; the same request through hyper's client alone (the SDK's HTTP client without the "
+            f"SDK): {hyper:.0f} \u00b5s; written by hand on a blocking socket: {bare:.0f} \u00b5s. So of a request's "
+            f"CPU on this machine, the SDK's own work (building, signing, the orchestrator, reading the answer) is about "
+            f"{portal - hyper:.0f} \u00b5s, the asynchronous HTTP client's {hyper - bare:.0f} \u00b5s, the kernel's "
+            f"{bare:.0f} \u00b5s")
+    if upgrade:
+        requests = max(upgrade["ddb_calls"]) + max(upgrade["ses_calls"])
+        text += (f"; the upgrade makes {requests} requests ({spread(upgrade['ddb_calls'])} DynamoDB, "
+                 f"{spread(upgrade['ses_calls'])} SES, bigger than a GetItem): "
+                 f"{requests * portal / 1000:.2f} ms of CPU at the GetItem's rate, before its own work")
+    return text + "."
+
+
+def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None, sdk=None):
     # The ratios compare the start-up itself: the first answer less its waits on the
     # stand-ins (none but for the event functions, whose first answers make requests).
     hello_start = statistics.median(cold["hello"]["start"])
@@ -158,6 +181,9 @@ def write_report(args, cold, warm, rss, base, argon, load=None, base_cpu=None):
                      f"(p99 {argon['hash_p99_ms']:.1f}), verify {argon['verify_p50_ms']:.1f} ms median "
                      f"(p99 {argon['verify_p99_ms']:.1f}). A login verifies once (an unknown e-mail costs the same), "
                      f"so `POST /login`'s own time above is almost all Argon2id.")
+    if sdk:
+        lines.append("")
+        lines.append(sdk_paragraph(sdk, {w["function"]: w for w in warm}.get("upgrade-serial")))
 
     # Targets.
     lines.append("")
