@@ -191,10 +191,7 @@ def sdk_cost(args):
     """bench/sdk-cost against the fixture's table (straight to DynamoDB Local, no proxy):
     one GetItem's CPU through the portal's client, with settings changed, and by hand."""
     print("bench: one DynamoDB request's CPU, SDK and bare socket (bench/sdk-cost) ...", flush=True)
-    env = {"PATH": "/usr/bin:/bin", "TABLE_NAME": args.table, "AWS_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
-           "AWS_ENDPOINT_URL_DYNAMODB": args.dynamodb}
-    out = subprocess.run([args.sdk_cost], env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run([args.sdk_cost], env=Fixture.admin_env(args), capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"sdk-cost: {out.stderr.strip()[-400:]}")
     return json.loads(out.stdout)

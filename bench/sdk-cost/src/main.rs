@@ -11,18 +11,18 @@
 //! - `bare socket`: that request written by hand on a blocking socket: what the kernel
 //!   and the network stack cost alone.
 //!
-//! The ways take turns, `ROUNDS` rounds of `N` requests each; the figures are the median
-//! and the lowest of the rounds, in microseconds. CPU time is the thread's
+//! The ways take turns, `SDK_COST_ROUNDS` rounds (7) of `SDK_COST_REQUESTS` (200)
+//! requests each; the figures are the median and the lowest of the rounds, in
+//! microseconds. CPU time is the thread's
 //! (`/proc/thread-self/schedstat`): the runtime has one thread, as in the functions.
 //! Environment: `TABLE_NAME`, `AWS_ENDPOINT_URL_DYNAMODB` and what `sdk_config` reads.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use http_body_util::{BodyExt, Full};
@@ -35,6 +35,36 @@ fn thread_cpu_ns() -> u64 {
     stat.split_whitespace().next().and_then(|v| v.parse().ok()).expect("schedstat's first field")
 }
 
+/// One way's rounds: CPU and wall time per request, in microseconds.
+#[derive(Default)]
+struct Rounds {
+    cpu_us: Vec<f64>,
+    wall_us: Vec<f64>,
+}
+
+impl Rounds {
+    fn start() -> (u64, Instant) {
+        (thread_cpu_ns(), Instant::now())
+    }
+
+    fn finish(&mut self, (cpu0, t0): (u64, Instant), requests: usize) {
+        self.cpu_us.push((thread_cpu_ns() - cpu0) as f64 / requests as f64 / 1e3);
+        self.wall_us.push(t0.elapsed().as_secs_f64() * 1e6 / requests as f64);
+    }
+
+    fn json(mut self, way: &str) -> String {
+        self.cpu_us.sort_by(f64::total_cmp);
+        self.wall_us.sort_by(f64::total_cmp);
+        let (cpu, wall) = (&self.cpu_us, &self.wall_us);
+        format!(
+            "{{\"way\": \"{way}\", \"cpu_us_p50\": {:.1}, \"cpu_us_min\": {:.1}, \"wall_us_p50\": {:.1}}}",
+            cpu[cpu.len() / 2],
+            cpu[0],
+            wall[wall.len() / 2]
+        )
+    }
+}
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -43,17 +73,16 @@ fn env_or(name: &str, default: usize) -> usize {
 async fn main() {
     let table = std::env::var("TABLE_NAME").expect("TABLE_NAME");
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
-    let (n, rounds) = (env_or("N", 200), env_or("ROUNDS", 7));
+    let (n, rounds) = (env_or("SDK_COST_REQUESTS", 200), env_or("SDK_COST_ROUNDS", 7));
     let sdk = shared::aws::sdk_config().await;
     let with = |change: &dyn Fn(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder| {
         Client::from_conf(change(aws_sdk_dynamodb::config::Builder::from(&sdk)).build())
     };
-    // The portal's connect and attempt timeouts, without the operation timeout.
+    // The portal's timeouts (`shared::aws`) without the operation timeout.
     let attempt_only = || {
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_millis(500))
-            .operation_attempt_timeout(Duration::from_millis(1500))
-            .build()
+        let mut timeouts = sdk.timeout_config().expect("the portal sets timeouts").to_builder();
+        timeouts.set_operation_timeout(None);
+        timeouts.build()
     };
     let no_stall = StalledStreamProtectionConfig::disabled;
     let clients = [
@@ -84,46 +113,30 @@ async fn main() {
         bare.get_item();
     }
 
+    let mut rounds_of: Vec<Rounds> = (0..clients.len() + 2).map(|_| Rounds::default()).collect();
     let (h, b) = (clients.len(), clients.len() + 1);
-    let mut cpu_us: Vec<Vec<f64>> = vec![Vec::new(); clients.len() + 2];
-    let mut wall_us: Vec<Vec<f64>> = vec![Vec::new(); clients.len() + 2];
     for _ in 0..rounds {
         for (i, (_, client)) in clients.iter().enumerate() {
-            let (cpu0, t0) = (thread_cpu_ns(), Instant::now());
+            let start = Rounds::start();
             for _ in 0..n {
                 get_item(client, &table).await;
             }
-            cpu_us[i].push((thread_cpu_ns() - cpu0) as f64 / n as f64 / 1e3);
-            wall_us[i].push(t0.elapsed().as_secs_f64() * 1e6 / n as f64);
+            rounds_of[i].finish(start, n);
         }
-        let (cpu0, t0) = (thread_cpu_ns(), Instant::now());
+        let start = Rounds::start();
         for _ in 0..n {
             hyper.get_item().await;
         }
-        cpu_us[h].push((thread_cpu_ns() - cpu0) as f64 / n as f64 / 1e3);
-        wall_us[h].push(t0.elapsed().as_secs_f64() * 1e6 / n as f64);
-        let (cpu0, t0) = (thread_cpu_ns(), Instant::now());
+        rounds_of[h].finish(start, n);
+        let start = Rounds::start();
         for _ in 0..n {
             bare.get_item();
         }
-        cpu_us[b].push((thread_cpu_ns() - cpu0) as f64 / n as f64 / 1e3);
-        wall_us[b].push(t0.elapsed().as_secs_f64() * 1e6 / n as f64);
+        rounds_of[b].finish(start, n);
     }
 
     let labels = clients.iter().map(|(label, _)| *label).chain(["hyper client", "bare socket"]);
-    let ways: Vec<String> = labels
-        .zip(cpu_us.iter_mut().zip(wall_us.iter_mut()))
-        .map(|(label, (cpu, wall))| {
-            cpu.sort_by(f64::total_cmp);
-            wall.sort_by(f64::total_cmp);
-            format!(
-                "{{\"way\": \"{label}\", \"cpu_us_p50\": {:.1}, \"cpu_us_min\": {:.1}, \"wall_us_p50\": {:.1}}}",
-                cpu[cpu.len() / 2],
-                cpu[0],
-                wall[wall.len() / 2]
-            )
-        })
-        .collect();
+    let ways: Vec<String> = labels.zip(rounds_of).map(|(label, r)| r.json(label)).collect();
     println!("{{\"requests\": {n}, \"rounds\": {rounds}, \"ways\": [{}]}}", ways.join(", "));
 }
 
