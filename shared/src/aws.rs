@@ -5,7 +5,9 @@ use std::time::Duration;
 use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
+// The functions take the SDK's settings from here, without a dependency on aws-config each.
+pub use aws_config::SdkConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
@@ -93,6 +95,41 @@ fn roots_pem() -> &'static [u8] {
     include_bytes!(concat!(env!("OUT_DIR"), "/roots.pem"))
 }
 
+/// A service client either given (tests point it at another endpoint) or built on its
+/// first use. Building a client costs a cold start about 0.15 ms (its service's endpoint
+/// rules, its config): a function that only sometimes sends mail or events should not pay
+/// that before its first answer (BENCHMARKS.md, "Cold start"). Cheap to clone.
+pub struct ClientOnFirstUse<C>(std::sync::Arc<Cell<C>>);
+
+enum Cell<C> {
+    Built(C),
+    OnFirstUse { sdk: Box<SdkConfig>, build: fn(&SdkConfig) -> C, client: std::sync::OnceLock<C> },
+}
+
+impl<C> ClientOnFirstUse<C> {
+    pub fn built(client: C) -> Self {
+        ClientOnFirstUse(std::sync::Arc::new(Cell::Built(client)))
+    }
+
+    pub fn new(sdk: &SdkConfig, build: fn(&SdkConfig) -> C) -> Self {
+        let cell = Cell::OnFirstUse { sdk: Box::new(sdk.clone()), build, client: std::sync::OnceLock::new() };
+        ClientOnFirstUse(std::sync::Arc::new(cell))
+    }
+
+    pub fn get(&self) -> &C {
+        match &*self.0 {
+            Cell::Built(client) => client,
+            Cell::OnFirstUse { sdk, build, client } => client.get_or_init(|| build(sdk)),
+        }
+    }
+}
+
+impl<C> Clone for ClientOnFirstUse<C> {
+    fn clone(&self) -> Self {
+        ClientOnFirstUse(self.0.clone())
+    }
+}
+
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
@@ -164,6 +201,24 @@ mod tests {
         // What the SDK's own client does at construction: build a TLS connector, parsing
         // every trusted root (it panics on one it cannot use).
         https_client().validate_base_client_config(&RuntimeComponentsBuilder::new("test"), &ConfigBag::base()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_client_on_first_use_is_built_once_when_first_used_and_shared_by_its_clones() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static BUILT: AtomicUsize = AtomicUsize::new(0);
+        fn build(config: &SdkConfig) -> aws_sdk_sqs::Client {
+            BUILT.fetch_add(1, Ordering::SeqCst);
+            sqs(config)
+        }
+        let lazy = ClientOnFirstUse::new(&sdk_config().await, build);
+        let copy = lazy.clone();
+        assert_eq!(BUILT.load(Ordering::SeqCst), 0, "nothing built before the first use");
+        let first = lazy.get().config().region().cloned();
+        let _ = copy.get();
+        let _ = lazy.get();
+        assert_eq!(BUILT.load(Ordering::SeqCst), 1, "one client for the function's life");
+        assert_eq!(first, copy.get().config().region().cloned());
     }
 
     #[tokio::test]

@@ -166,32 +166,23 @@ pub enum PublishError {
 /// Puts events on the stack's bus. Cheap to clone; build once per cold start.
 #[derive(Clone)]
 pub struct EventBus {
-    client: std::sync::Arc<BusClient>,
+    /// Built on the first publish when built from the SDK's config: most requests of the
+    /// functions that publish (a validation that is not a first activation) never do.
+    client: crate::aws::ClientOnFirstUse<aws_sdk_eventbridge::Client>,
     bus_name: String,
-}
-
-enum BusClient {
-    Built(aws_sdk_eventbridge::Client),
-    /// Built on the first publish: most requests of the functions that publish (a
-    /// validation that is not a first activation) never do, so a cold start does not pay.
-    OnFirstUse(Box<aws_config::SdkConfig>, std::sync::OnceLock<aws_sdk_eventbridge::Client>),
 }
 
 impl EventBus {
     pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
-        EventBus { client: std::sync::Arc::new(BusClient::Built(client)), bus_name: bus_name.into() }
+        EventBus { client: crate::aws::ClientOnFirstUse::built(client), bus_name: bus_name.into() }
     }
 
     pub fn on_first_use(sdk: &aws_config::SdkConfig, bus_name: impl Into<String>) -> Self {
-        let client = BusClient::OnFirstUse(Box::new(sdk.clone()), std::sync::OnceLock::new());
-        EventBus { client: std::sync::Arc::new(client), bus_name: bus_name.into() }
+        EventBus { client: crate::aws::ClientOnFirstUse::new(sdk, crate::aws::eventbridge), bus_name: bus_name.into() }
     }
 
     fn client(&self) -> &aws_sdk_eventbridge::Client {
-        match &*self.client {
-            BusClient::Built(client) => client,
-            BusClient::OnFirstUse(sdk, cell) => cell.get_or_init(|| crate::aws::eventbridge(sdk)),
-        }
+        self.client.get()
     }
 
     pub fn bus_name(&self) -> &str {

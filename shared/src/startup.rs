@@ -36,7 +36,7 @@ impl Base {
             return given.clone();
         }
         let settings = MailSettings::from_env().unwrap_or_else(|e| fail_start("settings", e));
-        let mailer = Mailer::new(crate::aws::sesv2(&self.sdk), &settings.mail_from);
+        let mailer = Mailer::on_first_use(&self.sdk, &settings.mail_from);
         (settings, mailer)
     }
 }

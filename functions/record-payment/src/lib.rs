@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use shared::aws::ClientOnFirstUse;
 use shared::config::Settings;
 use shared::domain::{PaymentRecorded, PaymentRejection};
 use shared::metrics;
@@ -29,13 +30,18 @@ pub struct App<S> {
 /// with its reason as message attributes.
 #[derive(Clone)]
 pub struct DeadLetters {
-    sqs: aws_sdk_sqs::Client,
+    /// Built on the first dead letter when built from the SDK's config: most events apply.
+    sqs: ClientOnFirstUse<aws_sdk_sqs::Client>,
     queue_url: String,
 }
 
 impl DeadLetters {
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
-        DeadLetters { sqs, queue_url: queue_url.into() }
+        DeadLetters { sqs: ClientOnFirstUse::built(sqs), queue_url: queue_url.into() }
+    }
+
+    pub fn on_first_use(sdk: &shared::aws::SdkConfig, queue_url: impl Into<String>) -> Self {
+        DeadLetters { sqs: ClientOnFirstUse::new(sdk, shared::aws::sqs), queue_url: queue_url.into() }
     }
 
     async fn send(&self, event: &Value, rejection: &PaymentRejection) -> Result<(), StoreError> {
@@ -44,6 +50,7 @@ impl DeadLetters {
             value.build().map_err(|e| StoreError::Other(e.to_string()))
         };
         self.sqs
+            .get()
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(event.to_string())
@@ -72,7 +79,7 @@ pub struct Retry(#[from] StoreError);
 impl App<DynamoStore> {
     pub fn build(base: Base) -> Self {
         let queue_url = required_env("DEAD_LETTER_QUEUE_URL");
-        let dead_letters = DeadLetters::new(shared::aws::sqs(&base.sdk), queue_url);
+        let dead_letters = DeadLetters::on_first_use(&base.sdk, queue_url);
         App::new(base.store, base.settings, dead_letters)
     }
 }

@@ -35,13 +35,20 @@ pub fn refused_for_good(code: &str) -> bool {
 /// Sends mail from the configured sender. Cheap to clone; build once per cold start.
 #[derive(Clone)]
 pub struct Mailer {
-    client: Client,
+    /// Built on the first mail when built from the SDK's config: the retry job's empty
+    /// run, a login without a new device, a wrong password never send one.
+    client: crate::aws::ClientOnFirstUse<Client>,
     from: String,
 }
 
 impl Mailer {
     pub fn new(client: Client, from: impl Into<String>) -> Self {
-        Mailer { client, from: from.into() }
+        Mailer { client: crate::aws::ClientOnFirstUse::built(client), from: from.into() }
+    }
+
+    /// The SES v2 client of [`crate::aws::sesv2`], built when the first mail goes out.
+    pub fn on_first_use(sdk: &aws_config::SdkConfig, from: impl Into<String>) -> Self {
+        Mailer { client: crate::aws::ClientOnFirstUse::new(sdk, crate::aws::sesv2), from: from.into() }
     }
 
     /// Sends one mail; returns SES's message id.
@@ -55,6 +62,7 @@ impl Mailer {
             .build();
         let out = self
             .client
+            .get()
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(&mail.to).build())
