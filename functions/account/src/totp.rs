@@ -1,16 +1,23 @@
 //! Two-step verification: `POST /mfa/totp` gives a new secret (pending),
 //! `POST /mfa/totp/confirm` turns it on with a first code and answers the recovery codes
 //! once, `DELETE /mfa/totp` turns it off with a code. The secret is kept sealed under the
-//! data key and never answered again after confirmation.
+//! data key and never answered again after confirmation. Turning it on or off mails the
+//! owner (put in the outbox by the same transaction as the change).
 
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::{authenticate_with_profile, email_tag, token_account};
+use shared::domain::token::random_id;
 use shared::domain::totp::{accepted_step, otpauth_uri, RecoveryCode, TotpSecret};
+use shared::domain::Account;
 use shared::http::{json, no_content, ApiError, Call, Reply};
+use shared::mail::account::two_step_mail;
+use shared::outbox::{self, PendingMail};
 use shared::second_factor::{open_secret, prove};
-use shared::store::{AccountSessions, LoginAttempts, Logins, Sessions, StoreError, TotpEnrolment, TotpState, TwoStep};
+use shared::store::{
+    AccountSessions, LoginAttempts, Logins, MailOutbox, Sessions, StoreError, TotpEnrolment, TotpState, TwoStep,
+};
 
 use crate::{internal, seal_error, App};
 
@@ -28,7 +35,7 @@ struct RecoveryCodes {
     recovery_codes: Vec<String>,
 }
 
-impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep> App<S> {
+impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutbox> App<S> {
     pub(crate) async fn start_totp(&self, call: Call) -> Reply {
         let account = token_account(&call)?;
         let (caller, existing) = tokio::join!(
@@ -87,7 +94,8 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep> App<S> {
         };
         let codes = RecoveryCode::generate_set().map_err(internal)?;
         let digests: Vec<String> = codes.iter().map(|c| c.digest(&account)).collect();
-        match self.store.confirm_totp(email, &enrolment, step, &digests, &call.caller.source_ip).await {
+        let mail = self.two_step_mail(&profile.account, true, &call)?;
+        match self.store.confirm_totp(email, &enrolment, step, &digests, &call.caller.source_ip, &mail).await {
             Ok(()) => {}
             // Restarted (a new secret) while this code was checked against the old one.
             Err(StoreError::Conflict(_)) => return Err(ApiError::MfaNotStarted),
@@ -95,6 +103,8 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep> App<S> {
         }
         tracing::info!(event = "totp_enabled", email_tag = %email_tag(&self.settings.log_key, email),
             client = call.caller.source_ip.as_str(), "two-step verification turned on");
+        // Leased to this request by the transaction: sent now, or by the retry.
+        outbox::send_leased(&self.store, &self.mailer, &mail, call.now).await;
         json(StatusCode::OK, &RecoveryCodes { recovery_codes: codes.iter().map(RecoveryCode::display).collect() })
     }
 
@@ -115,7 +125,8 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep> App<S> {
         let Some(proof) = prove(key?, &enrolment, code, call.now).map_err(seal_error)? else {
             return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await);
         };
-        match self.store.disable_totp(email, &enrolment, &proof, &call.caller.source_ip).await {
+        let mail = self.two_step_mail(&profile.account, false, &call)?;
+        match self.store.disable_totp(email, &enrolment, &proof, &call.caller.source_ip, &mail).await {
             Ok(()) => {}
             // Another request spent this very code first.
             Err(StoreError::Conflict(_)) => return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await),
@@ -123,6 +134,14 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep> App<S> {
         }
         tracing::info!(event = "totp_disabled", email_tag = %email_tag(&self.settings.log_key, email),
             client = call.caller.source_ip.as_str(), "two-step verification turned off");
+        outbox::send_leased(&self.store, &self.mailer, &mail, call.now).await;
         no_content()
+    }
+
+    /// The owner's mail of the change, for the outbox.
+    fn two_step_mail(&self, account: &Account, turned_on: bool, call: &Call) -> Result<PendingMail, ApiError> {
+        let mail = two_step_mail(&self.mail, &account.name, account.email.as_str(), turned_on);
+        let kind = if turned_on { "totp-on" } else { "totp-off" };
+        Ok(PendingMail::new(format!("{kind}-{}", random_id().map_err(internal)?), mail, call.now))
     }
 }

@@ -1,11 +1,11 @@
 //! Two-step verification against DynamoDB Local and moto, with codes computed by pyotp
 //! (an implementation other than the portal's, as an authenticator app): enrolment,
 //! confirmation, a code accepted once, wrong codes counted like failed logins, the secret
-//! sealed at rest, turning it off.
+//! sealed at rest, turning it off, the owner told of each change by mail.
 
 mod common;
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use common::{ask, world, World, MAX_ATTEMPTS};
 use serde_json::Value;
 use shared::domain::totp::TotpSecret;
@@ -21,6 +21,11 @@ async fn start(w: &World) -> (String, String) {
 
 async fn confirm(w: &World, code: &str) -> common::Answer {
     ask(&w.app, "totp-confirm", &[("TOKEN", &w.token), ("CODE", code)]).await
+}
+
+/// The subjects of the mails the owner got, oldest first.
+fn subjects(w: &World) -> Vec<String> {
+    w.env.mails_to(&w.ana.email).into_iter().map(|m| m.subject).collect()
 }
 
 fn login_mark(item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Option<bool> {
@@ -58,6 +63,11 @@ async fn an_app_code_turns_it_on_and_the_recovery_codes_are_shown_once_and_kept_
         Some(true),
         "a login asks for a code now"
     );
+    let told = subjects(&w);
+    assert_eq!(told, ["Activaste la verificación en dos pasos en Aspel"], "the owner is told once");
+    let mail = w.env.mails_to(&w.ana.email).pop().unwrap();
+    assert!(!codes.iter().any(|c| mail.body.contains(c.as_str())), "no recovery code in the mail");
+    assert!(w.env.pending_mails(Utc::now() + Duration::minutes(10), 10).await.is_empty(), "sent, out of the outbox");
 
     let again = ask(&w.app, "totp-start", &[("TOKEN", &w.token)]).await;
     assert_eq!((again.status, again.body["code"].as_str()), (409, Some("mfa_already_enabled")));
@@ -87,6 +97,12 @@ async fn a_code_is_accepted_once_and_a_recovery_code_turns_it_off() {
     assert_eq!(login_mark(&w.env.raw(&keys::login_item(&w.ana.email)).await.unwrap()), None, "logins ask for no code");
     let not_on = ask(&w.app, "totp-disable", &[("TOKEN", &w.token), ("CODE", &recovery)]).await;
     assert_eq!((not_on.status, not_on.body["code"].as_str()), (409, Some("mfa_not_enabled")));
+    // One mail per change; the refused replay and the call with it off sent none.
+    assert_eq!(
+        subjects(&w),
+        ["Activaste la verificación en dos pasos en Aspel", "Se desactivó la verificación en dos pasos en Aspel"]
+    );
+    assert!(w.env.pending_mails(Utc::now() + Duration::minutes(10), 10).await.is_empty(), "sent, out of the outbox");
 }
 
 #[tokio::test]
@@ -105,6 +121,7 @@ async fn wrong_codes_count_like_failed_logins_and_lock_that_client() {
     assert_eq!((locked.status, locked.body["code"].as_str()), (429, Some("account_locked")), "{}", locked.text);
     assert!(locked.retry_after.is_some());
     assert_eq!(w.env.raw(&keys::totp(&w.ana.id)).await.unwrap()["state"].as_s().unwrap(), "pending");
+    assert!(subjects(&w).is_empty(), "nothing changed, nothing mailed");
 }
 
 #[tokio::test]

@@ -14,6 +14,8 @@ use shared::domain::token::TokenDigest;
 use shared::domain::totp::{otpauth_uri, step_at, RecoveryCode, TotpSecret};
 use shared::domain::Account;
 use shared::http::Function;
+use shared::mail::account::two_step_mail;
+use shared::outbox::PendingMail;
 use shared::store::{
     keys, AccountSessions, DynamoStore, PasswordResets, ResetToken, TotpEnrolment, TotpState, TwoStep,
 };
@@ -52,7 +54,12 @@ async fn setup() -> Mfa {
     env.store.start_totp(&enrolment).await.unwrap();
     let recovery = RecoveryCode::generate_set().unwrap();
     let digests: Vec<String> = recovery.iter().map(|c| c.digest(&ana.id)).collect();
-    env.store.confirm_totp(&ana.email, &enrolment, step_at(Utc::now()) - 10, &digests, HOME).await.unwrap();
+    let told = PendingMail::new(
+        format!("totp-on-{}", ana.id.as_str()),
+        two_step_mail(&env.mail_settings, &ana.name, ana.email.as_str(), true),
+        Utc::now(),
+    );
+    env.store.confirm_totp(&ana.email, &enrolment, step_at(Utc::now()) - 10, &digests, HOME, &told).await.unwrap();
     let uri = otpauth_uri(&secret, "Aspel", ana.email.as_str());
     let app = App::build(env.base());
     Mfa { env, app, ana, uri, recovery }

@@ -1,5 +1,6 @@
-//! The mails of an account's own security, in Spanish: the password changed, and an
-//! e-mail change (the link to the new address, the notice to the old one).
+//! The mails of an account's own security, in Spanish: the password changed, two-step
+//! verification turned on or off, and an e-mail change (the link to the new address, the
+//! notice to the old one).
 
 use super::compose::{escape_html, page, Mail};
 use crate::config::MailSettings;
@@ -19,6 +20,41 @@ pub fn password_changed_mail(settings: &MailSettings, holder_name: &str, to: &st
         "<h1 style=\"font-size:20px\">Tu contraseña cambió</h1>\n<p>Hola {holder}:</p>\n\
          <p>La contraseña de tu cuenta acaba de cambiar, y se cerraron las demás sesiones abiertas.</p>\n\
          <p>Si fuiste tú, no necesitas hacer nada. Si no, <a href=\"{reset}\">restablece tu contraseña</a> ahora.</p>",
+        holder = e(holder_name),
+        reset = e(&reset),
+    );
+    Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
+/// To the owner when two-step verification is turned on or off: either is a change to how
+/// the account is protected, and if it was not them the reset link ends the other's sessions.
+pub fn two_step_mail(settings: &MailSettings, holder_name: &str, to: &str, turned_on: bool) -> Mail {
+    let (subject, what) = if turned_on {
+        (
+            format!("Activaste la verificación en dos pasos en {}", settings.vendor_name),
+            "La verificación en dos pasos de tu cuenta quedó activada: desde ahora, cada inicio de sesión \
+             pide también un código de tu aplicación de autenticación. Guarda tus códigos de recuperación \
+             en un lugar seguro.",
+        )
+    } else {
+        (
+            format!("Se desactivó la verificación en dos pasos en {}", settings.vendor_name),
+            "La verificación en dos pasos de tu cuenta quedó desactivada: iniciar sesión vuelve a pedir \
+             solo tu contraseña.",
+        )
+    };
+    let reset = format!("{}/recuperar-contrasena", settings.portal_url);
+    let text = format!(
+        "Hola {holder_name}:\n\n{what}\n\n\
+         Si fuiste tú, no necesitas hacer nada. Si no, restablece tu contraseña ahora:\n\n{reset}\n\n{vendor}\n",
+        vendor = settings.vendor_name,
+    );
+    let e = escape_html;
+    let body = format!(
+        "<h1 style=\"font-size:20px\">{title}</h1>\n<p>Hola {holder}:</p>\n<p>{what}</p>\n\
+         <p>Si fuiste tú, no necesitas hacer nada. Si no, <a href=\"{reset}\">restablece tu contraseña</a> ahora.</p>",
+        title =
+            if turned_on { "Verificación en dos pasos activada" } else { "Verificación en dos pasos desactivada" },
         holder = e(holder_name),
         reset = e(&reset),
     );
@@ -88,6 +124,22 @@ mod tests {
         assert_eq!(mail.subject, "Tu contraseña de Aspel cambió");
         assert!(mail.text.contains("http://127.0.0.1:5173/recuperar-contrasena"));
         assert!(mail.html.contains("Ana &lt;R&gt;") && !mail.html.contains("<R>"));
+    }
+
+    #[test]
+    fn the_two_step_mails_say_which_way_it_changed_and_how_to_undo_it() {
+        let on = two_step_mail(&settings(), "Ana <R>", "ana@example.com", true);
+        let off = two_step_mail(&settings(), "Ana <R>", "ana@example.com", false);
+        assert_eq!(on.subject, "Activaste la verificación en dos pasos en Aspel");
+        assert_eq!(off.subject, "Se desactivó la verificación en dos pasos en Aspel");
+        assert!(on.text.contains("quedó activada") && off.text.contains("quedó desactivada"));
+        for mail in [&on, &off] {
+            assert_eq!(mail.to, "ana@example.com");
+            assert!(
+                mail.text.contains("Hola Ana <R>:") && mail.text.contains("http://127.0.0.1:5173/recuperar-contrasena")
+            );
+            assert!(mail.html.contains("Ana &lt;R&gt;") && !mail.html.contains("<R>"));
+        }
     }
 
     #[test]

@@ -98,8 +98,9 @@ pub trait TwoStep {
     async fn start_totp(&self, enrolment: &TotpEnrolment) -> StoreResult<()>;
     /// Turns it on: the enrolment as read (`seen`) is still pending with the same secret,
     /// its last step becomes `step`, the recovery codes are kept, the login item says
-    /// two-step verification is on and the client's count is cleared, in one transaction.
-    /// `Conflict` otherwise.
+    /// two-step verification is on, the client's count is cleared and the owner's `mail`
+    /// is put in the outbox, leased to this request, in one transaction. `Conflict`
+    /// otherwise.
     async fn confirm_totp(
         &self,
         email: &Email,
@@ -107,15 +108,18 @@ pub trait TwoStep {
         step: u64,
         recovery_codes: &[String],
         client_ip: &str,
+        mail: &PendingMail,
     ) -> StoreResult<()>;
-    /// Turns it off with `proof`: the enrolment goes, the login item forgets it and the
-    /// client's count is cleared, in one transaction. `Conflict` if the proof was spent.
+    /// Turns it off with `proof`: the enrolment goes, the login item forgets it, the
+    /// client's count is cleared and the owner's `mail` is put in the outbox, leased to
+    /// this request, in one transaction. `Conflict` if the proof was spent.
     async fn disable_totp(
         &self,
         email: &Email,
         seen: &TotpEnrolment,
         proof: &Proof,
         client_ip: &str,
+        mail: &PendingMail,
     ) -> StoreResult<()>;
 }
 

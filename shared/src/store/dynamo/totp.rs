@@ -14,9 +14,11 @@ use chrono::{DateTime, Utc};
 
 use super::account::{login, partition, profile, TWO_STEP};
 use super::attrs::Attrs;
+use super::outbox::outbox_item;
 use super::{build, n, of_type, s, sdk_error, transaction_error, DynamoStore, Item, Key};
 use crate::domain::token::TokenDigest;
 use crate::domain::{AccountId, Email};
+use crate::outbox::PendingMail;
 use crate::store::{
     KnownDevice, LoginClient, MfaChallenge, MfaFacts, MfaLogins, Proof, Session, StoreError, StoreResult,
     TotpEnrolment, TotpState, TwoStep,
@@ -165,6 +167,7 @@ impl TwoStep for DynamoStore {
         step: u64,
         recovery_codes: &[String],
         client_ip: &str,
+        mail: &PendingMail,
     ) -> StoreResult<()> {
         let now = Utc::now();
         let on = Update::builder()
@@ -185,6 +188,7 @@ impl TwoStep for DynamoStore {
             self.tx_update(on)?,
             self.mark_login(email, &seen.account, true)?,
             self.clear_count(email, client_ip, now)?,
+            self.put_if_absent(outbox_item(mail, Some(now + crate::outbox::LEASE)))?,
         ];
         self.transact(items).await.map_err(conflict("confirm totp", "the enrolment changed meanwhile"))
     }
@@ -195,7 +199,9 @@ impl TwoStep for DynamoStore {
         seen: &TotpEnrolment,
         proof: &Proof,
         client_ip: &str,
+        mail: &PendingMail,
     ) -> StoreResult<()> {
+        let now = Utc::now();
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(enrolment(&seen.account).item()))
@@ -212,7 +218,8 @@ impl TwoStep for DynamoStore {
         let items = vec![
             TransactWriteItem::builder().delete(build(delete.build())?).build(),
             self.mark_login(email, &seen.account, false)?,
-            self.clear_count(email, client_ip, Utc::now())?,
+            self.clear_count(email, client_ip, now)?,
+            self.put_if_absent(outbox_item(mail, Some(now + crate::outbox::LEASE)))?,
         ];
         self.transact(items).await.map_err(conflict("disable totp", "the code was used meanwhile"))
     }
