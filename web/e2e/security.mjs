@@ -128,6 +128,7 @@ export function securityTests({ e2e, freshPage, newTab, assertCleanPage }) {
     await twoStep.getByText(WRONG_CODE).waitFor();
     assert.equal(await field.getAttribute('aria-invalid'), 'true');
     const first = totpNow(secret);
+    const mailsBefore = (await sentMail()).length;
     await field.fill(first.code);
     await twoStep.getByRole('button', { name: 'Confirmar y activar' }).click();
 
@@ -139,6 +140,11 @@ export function securityTests({ e2e, freshPage, newTab, assertCleanPage }) {
     for (const c of codes) assert.match(c, RECOVERY);
     assert.equal(new Set(codes).size, 10, 'a recovery code shows twice');
     assert.equal((await focused(p)).text, 'Tus códigos de recuperación', 'focus did not move to the codes');
+    // The owner is told, and the mail holds no recovery code.
+    const told = await waitForMail((m) => mailTo(DEMO_EMAIL)(m) && /^Activaste la verificación en dos pasos/.test(m.subject), {
+      after: mailsBefore,
+    });
+    for (const c of codes) assert.ok(!told.body.includes(c), 'a recovery code in the mail');
 
     const downloaded = p.waitForEvent('download');
     await twoStep.getByRole('button', { name: 'Descargar los códigos (.txt)' }).click();
@@ -284,10 +290,14 @@ export function securityTests({ e2e, freshPage, newTab, assertCleanPage }) {
     await code.fill(state.recoveryCodes[0]); // spent by test 7
     await twoStep.getByRole('button', { name: 'Desactivar', exact: true }).click();
     await twoStep.getByText(WRONG_CODE).waitFor();
+    const beforeOff = (await sentMail()).length;
     await code.fill(state.recoveryCodes[1]);
     await twoStep.getByRole('button', { name: 'Desactivar', exact: true }).click();
     await twoStep.getByText('Desactivaste la verificación en dos pasos.').waitFor();
     await twoStep.getByText('La verificación en dos pasos no está activa.').waitFor();
+    await waitForMail((m) => mailTo(DEMO_EMAIL)(m) && /^Se desactivó la verificación en dos pasos/.test(m.subject), {
+      after: beforeOff,
+    });
 
     const password = part(p, 'Contraseña');
     const current = password.getByLabel('Contraseña actual');

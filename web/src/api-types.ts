@@ -370,8 +370,9 @@ export interface paths {
         /**
          * Turn two-step verification off
          * @description Needs a code: the app's current one, or an unused recovery code (which is spent).
-         *     The secret and the recovery codes are deleted. Wrong codes count as failed logins
-         *     (429 `account_locked` after five in a row from one address).
+         *     The secret and the recovery codes are deleted, and the owner is told by mail.
+         *     Wrong codes count as failed logins (429 `account_locked` after five in a row from
+         *     one address).
          */
         delete: operations["disableTotp"];
         options?: never;
@@ -394,8 +395,8 @@ export interface paths {
          *     verification on, and the answer holds ten recovery codes, each good for one login
          *     (or for turning two-step verification off) without the app. They are shown this
          *     once: the portal keeps only their digests. From now on `POST /login` asks for a
-         *     code (`MfaChallenge`). Wrong codes count as failed logins (429 `account_locked`
-         *     after five in a row from one address).
+         *     code (`MfaChallenge`), and the owner is told by mail. Wrong codes count as failed
+         *     logins (429 `account_locked` after five in a row from one address).
          */
         post: operations["confirmTotp"];
         delete?: never;
