@@ -16,7 +16,7 @@ use shared::store::{
     AccountSessions, EmailChangeError, EmailChanges, LoginAttempts, Logins, MailOutbox, Sessions, StoreError,
 };
 
-use crate::{internal, App};
+use crate::{count_change, internal, App};
 
 impl<S: Sessions + AccountSessions + LoginAttempts + Logins + EmailChanges + MailOutbox> App<S> {
     pub(crate) async fn ask_email_change(&self, call: Call) -> Reply {
@@ -95,6 +95,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + EmailChanges + Mai
         tracing::info!(event = "email_changed", email_tag = %email_tag(log_key, &change.old_email),
             new_email_tag = %email_tag(log_key, &change.new_email), client = call.caller.source_ip.as_str(),
             "e-mail changed; every session ended");
+        count_change("email");
         no_content()
     }
 }

@@ -57,6 +57,12 @@ impl App<DynamoStore> {
     }
 }
 
+/// One change to how an account is protected, counted (`AccountChanges` by `Change`): a
+/// burst of them across accounts is what a takeover campaign looks like from outside.
+pub(crate) fn count_change(change: &'static str) {
+    shared::metrics::count_by("AccountChanges", "Change", change, 1);
+}
+
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }

@@ -11,7 +11,7 @@ use shared::store::{
     AccountSessions, LoginAttempts, Logins, MailOutbox, PasswordChange, PasswordChanges, Sessions, StoreError,
 };
 
-use crate::{internal, App};
+use crate::{count_change, internal, App};
 
 impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + MailOutbox> App<S> {
     pub(crate) async fn change_password(&self, call: Call) -> Reply {
@@ -53,6 +53,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + 
         tracing::info!(event = "password_changed", email_tag = %email_tag(&self.settings.log_key, &account.email),
             client = call.caller.source_ip.as_str(), sessions_deleted = others.iter().filter(|o| o.id != session.id).count(),
             "password changed; other sessions ended");
+        count_change("password");
         // Leased to this request by the transaction: sent now, or by the retry.
         outbox::send_leased(&self.store, &self.mailer, &pending, call.now).await;
         no_content()

@@ -19,7 +19,7 @@ use shared::store::{
     AccountSessions, LoginAttempts, Logins, MailOutbox, Sessions, StoreError, TotpEnrolment, TotpState, TwoStep,
 };
 
-use crate::{internal, seal_error, App};
+use crate::{count_change, internal, seal_error, App};
 
 /// A code field is short: 6 digits, or a recovery code with its dashes.
 const MAX_CODE_BYTES: usize = 64;
@@ -103,6 +103,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
         }
         tracing::info!(event = "totp_enabled", email_tag = %email_tag(&self.settings.log_key, email),
             client = call.caller.source_ip.as_str(), "two-step verification turned on");
+        count_change("two_step_on");
         // Leased to this request by the transaction: sent now, or by the retry.
         outbox::send_leased(&self.store, &self.mailer, &mail, call.now).await;
         json(StatusCode::OK, &RecoveryCodes { recovery_codes: codes.iter().map(RecoveryCode::display).collect() })
@@ -134,6 +135,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
         }
         tracing::info!(event = "totp_disabled", email_tag = %email_tag(&self.settings.log_key, email),
             client = call.caller.source_ip.as_str(), "two-step verification turned off");
+        count_change("two_step_off");
         outbox::send_leased(&self.store, &self.mailer, &mail, call.now).await;
         no_content()
     }

@@ -42,8 +42,9 @@ async fn a_confirmed_change_moves_the_login_keeps_the_serials_and_ends_every_ses
     let token = link_to(&w, &new);
     assert!(w.env.raw(&keys::login_item(&new)).await.is_none(), "nothing moves before the confirmation");
 
-    let done = confirm(&w, &w.token, &token).await;
+    let (done, metrics) = shared::metrics::captured(confirm(&w, &w.token, &token)).await;
     assert_eq!(done.status, 204, "{}", done.text);
+    assert_eq!(metrics.sum("AccountChanges", &[("Change", "email")]), 1.0, "{metrics:?}");
     assert!(w.env.raw(&keys::login_item(&w.ana.email)).await.is_none(), "the old address logs in nowhere");
     let login = w.env.store.credentials(&new).await.unwrap().expect("the new address logs in");
     assert_eq!(login.account, w.ana.id, "to the same account");

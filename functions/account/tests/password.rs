@@ -12,10 +12,14 @@ use shared::testing::hasher;
 async fn a_change_keeps_the_caller_ends_the_other_sessions_and_mails_the_owner() {
     let w = world().await;
     let (other, other_session) = w.env.session_from(&w.ana, "198.51.100.7", "Firefox", Duration::minutes(5)).await;
-    let a =
-        ask(&w.app, "password-change", &[("TOKEN", &w.token), ("PASSWORD", PASSWORD), ("NEW_PASSWORD", NEW_PASSWORD)])
-            .await;
+    let (a, metrics) = shared::metrics::captured(ask(
+        &w.app,
+        "password-change",
+        &[("TOKEN", &w.token), ("PASSWORD", PASSWORD), ("NEW_PASSWORD", NEW_PASSWORD)],
+    ))
+    .await;
     assert_eq!(a.status, 204, "{}", a.text);
+    assert_eq!(metrics.sum("AccountChanges", &[("Change", "password")]), 1.0, "{metrics:?}");
     assert!(w.env.session_of_token(&w.token, Utc::now()).await.is_some(), "the caller's session lives on");
     assert!(w.env.session_of_token(&other, Utc::now()).await.is_none(), "the other session ended");
     assert!(w.env.raw(&keys::session(&other_session.digest)).await.is_none(), "and is deleted");
@@ -37,13 +41,14 @@ async fn a_change_keeps_the_caller_ends_the_other_sessions_and_mails_the_owner()
 async fn a_wrong_current_password_counts_like_a_failed_login_and_locks_that_client() {
     let w = world().await;
     for _ in 0..MAX_FAILED_LOGINS {
-        let a = ask(
+        let (a, metrics) = shared::metrics::captured(ask(
             &w.app,
             "password-change",
             &[("TOKEN", &w.token), ("PASSWORD", "Not-the-password-1"), ("NEW_PASSWORD", NEW_PASSWORD)],
-        )
+        ))
         .await;
         assert_eq!((a.status, a.body["code"].as_str()), (401, Some("invalid_credentials")), "{}", a.text);
+        assert_eq!(metrics.sum("AccountChanges", &[("Change", "password")]), 0.0, "a refusal is no change");
     }
     let hour = w.env.raw(&keys::login_failures_hour(&w.ana.email, Utc::now())).await.expect("the hour's count");
     assert_eq!(hour["failures"].as_n().unwrap(), "5", "counted as failed logins of the e-mail");

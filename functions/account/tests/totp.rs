@@ -45,8 +45,9 @@ async fn an_app_code_turns_it_on_and_the_recovery_codes_are_shown_once_and_kept_
     assert_eq!(TotpSecret::from_bytes(raw_bytes).unwrap().base32(), secret, "the same secret, sealed");
     assert_eq!(login_mark(&w.env.raw(&keys::login_item(&w.ana.email)).await.unwrap()), None, "not on yet");
 
-    let a = confirm(&w, &app_code(&uri, Utc::now())).await;
+    let (a, metrics) = shared::metrics::captured(confirm(&w, &app_code(&uri, Utc::now()))).await;
     assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(metrics.sum("AccountChanges", &[("Change", "two_step_on")]), 1.0, "{metrics:?}");
     let codes: Vec<String> =
         a.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
     assert_eq!(codes.len(), 10);
@@ -91,8 +92,14 @@ async fn a_code_is_accepted_once_and_a_recovery_code_turns_it_off() {
         "the same code, inside its window"
     );
     assert!(w.env.raw(&keys::totp(&w.ana.id)).await.is_some(), "still on");
-    let off = ask(&w.app, "totp-disable", &[("TOKEN", &w.token), ("CODE", &recovery.to_lowercase())]).await;
+    let (off, metrics) = shared::metrics::captured(ask(
+        &w.app,
+        "totp-disable",
+        &[("TOKEN", &w.token), ("CODE", &recovery.to_lowercase())],
+    ))
+    .await;
     assert_eq!(off.status, 204, "{}", off.text);
+    assert_eq!(metrics.sum("AccountChanges", &[("Change", "two_step_off")]), 1.0, "{metrics:?}");
     assert!(w.env.raw(&keys::totp(&w.ana.id)).await.is_none(), "secret and recovery codes gone");
     assert_eq!(login_mark(&w.env.raw(&keys::login_item(&w.ana.email)).await.unwrap()), None, "logins ask for no code");
     let not_on = ask(&w.app, "totp-disable", &[("TOKEN", &w.token), ("CODE", &recovery)]).await;
