@@ -96,9 +96,9 @@ fn roots_pem() -> &'static [u8] {
 }
 
 /// A service client either given (tests point it at another endpoint) or built on its
-/// first use. Building a client costs a cold start about 0.15 ms (its service's endpoint
-/// rules, its config): a function that only sometimes sends mail or events should not pay
-/// that before its first answer (BENCHMARKS.md, "Cold start"). Cheap to clone.
+/// first use. Building a client reads its service's endpoint rules and config: work a
+/// function that only sometimes sends mail or events need not do before its first answer
+/// (BENCHMARKS.md, "Clients on first use"). Cheap to clone.
 pub struct ClientOnFirstUse<C>(std::sync::Arc<Cell<C>>);
 
 enum Cell<C> {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::MailSettings;
-use crate::domain::token::{issue_token, random_id};
+use crate::domain::token::issue_token;
 use crate::domain::Email;
 use crate::mail::{compose, Mailer};
 use crate::outbox::{send_leased, Delivery, PendingMail, LEASE};
@@ -57,7 +57,7 @@ pub async fn invite<S: Accounts + Logins + Invitations + MailOutbox>(
         used: false,
     };
     let mail = compose::invitation_mail(settings, &account.name, login.email.as_str(), &token.secret, INVITATION_DAYS);
-    let pending = PendingMail::new(format!("invitation-{}", random_id().map_err(random)?), mail, now);
+    let pending = PendingMail::unique("invitation", mail, now).map_err(random)?;
     match store.invite(&reset, &pending, now + LEASE, from_pending).await? {
         InviteOutcome::Invited => {
             let delivery = send_leased(store, mailer, &pending, now).await;

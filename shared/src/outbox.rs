@@ -64,6 +64,12 @@ impl PendingMail {
     pub fn new(id: impl Into<String>, mail: Mail, created_at: DateTime<Utc>) -> Self {
         PendingMail { id: id.into(), mail, created_at: outbox_instant(created_at) }
     }
+
+    /// A mail of `kind` with an id of its own, `<kind>-<128 random bits>`: one outbox item
+    /// per occasion, however many mails of the kind an account gets.
+    pub fn unique(kind: &str, mail: Mail, created_at: DateTime<Utc>) -> Result<Self, getrandom::Error> {
+        Ok(PendingMail::new(format!("{kind}-{}", crate::domain::token::random_id()?), mail, created_at))
+    }
 }
 
 /// An instant as the outbox's keys keep it (to the microsecond).

@@ -3,7 +3,6 @@
 
 use shared::auth::{authenticate_with_profile, email_tag};
 use shared::domain::password::check_strength_with;
-use shared::domain::token::random_id;
 use shared::http::{no_content, run_blocking, ApiError, Call, Reply, MAX_BODY_BYTES, MAX_FIELD_BYTES};
 use shared::mail::account::password_changed_mail;
 use shared::outbox::{self, PendingMail};
@@ -34,7 +33,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + 
         let hasher = self.hasher.clone();
         let new_hash = run_blocking(move || hasher.hash(&new_password)).await?.map_err(internal)?;
         let mail = password_changed_mail(&self.mail, &account.name, account.email.as_str());
-        let pending = PendingMail::new(format!("password-changed-{}", random_id().map_err(internal)?), mail, call.now);
+        let pending = PendingMail::unique("password-changed", mail, call.now).map_err(internal)?;
         let change = PasswordChange {
             credentials: &credentials,
             new_hash: &new_hash,

@@ -8,7 +8,6 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use shared::auth::{authenticate_with_profile, email_tag, token_account};
-use shared::domain::token::random_id;
 use shared::domain::totp::{accepted_step, otpauth_uri, RecoveryCode, TotpSecret};
 use shared::domain::Account;
 use shared::http::{json, no_content, ApiError, Call, Reply};
@@ -94,7 +93,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
         };
         let codes = RecoveryCode::generate_set().map_err(internal)?;
         let digests: Vec<String> = codes.iter().map(|c| c.digest(&account)).collect();
-        let mail = self.two_step_mail(&profile.account, true, &call)?;
+        let mail = self.change_mail(&profile.account, true, &call)?;
         match self.store.confirm_totp(email, &enrolment, step, &digests, &call.caller.source_ip, &mail).await {
             Ok(()) => {}
             // Restarted (a new secret) while this code was checked against the old one.
@@ -126,7 +125,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
         let Some(proof) = prove(key?, &enrolment, code, call.now).map_err(seal_error)? else {
             return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await);
         };
-        let mail = self.two_step_mail(&profile.account, false, &call)?;
+        let mail = self.change_mail(&profile.account, false, &call)?;
         match self.store.disable_totp(email, &enrolment, &proof, &call.caller.source_ip, &mail).await {
             Ok(()) => {}
             // Another request spent this very code first.
@@ -141,9 +140,8 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
     }
 
     /// The owner's mail of the change, for the outbox.
-    fn two_step_mail(&self, account: &Account, turned_on: bool, call: &Call) -> Result<PendingMail, ApiError> {
+    fn change_mail(&self, account: &Account, turned_on: bool, call: &Call) -> Result<PendingMail, ApiError> {
         let mail = two_step_mail(&self.mail, &account.name, account.email.as_str(), turned_on);
-        let kind = if turned_on { "totp-on" } else { "totp-off" };
-        Ok(PendingMail::new(format!("{kind}-{}", random_id().map_err(internal)?), mail, call.now))
+        PendingMail::unique(if turned_on { "totp-on" } else { "totp-off" }, mail, call.now).map_err(internal)
     }
 }

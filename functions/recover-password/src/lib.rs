@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use shared::auth::email_tag;
 use shared::config::{LogKey, MailSettings};
 use shared::domain::password::{check_strength, PasswordHasherArgon};
-use shared::domain::token::{issue_token, plausible_token, random_id, TokenDigest};
+use shared::domain::token::{issue_token, plausible_token, TokenDigest};
 use shared::domain::{Credentials, Email};
 use shared::http::{
     json, no_content, run_blocking, ApiError, Call, Function, Input, Reply, Route, MAX_BODY_BYTES, MAX_FIELD_BYTES,
@@ -93,7 +93,7 @@ impl<S: Accounts + Logins + PasswordResets + MailOutbox> App<S> {
         };
         self.store.put_reset_token(&reset).await?;
         let mail = compose::reset_mail(&self.mail, &account.name, login.email.as_str(), &token.secret);
-        let pending = PendingMail::new(format!("reset-{}", random_id().map_err(internal)?), mail, now);
+        let pending = PendingMail::unique("reset", mail, now).map_err(internal)?;
         self.store.put_outgoing(&pending).await?;
         outbox::deliver(&self.store, &self.mailer, &pending, now).await;
         Ok(())
