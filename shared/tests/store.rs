@@ -105,6 +105,7 @@ fn unsaved_session(account: &AccountId, expires_at: DateTime<Utc>) -> Session {
         password_epoch: 0,
         source_ip: "203.0.113.10".into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) PortalTest/1.0".into(),
+        device: Some(issue_token().unwrap().digest),
     }
 }
 

@@ -291,7 +291,8 @@ export interface paths {
          * Change the password, knowing the current one
          * @description The current password is checked as a login checks it: a wrong one is 401
          *     `invalid_credentials` and counts as a failed login of the account from this client
-         *     address (five in a row lock it, 429 `account_locked`). The new password follows the
+         *     address (five in a row lock it, 429 `account_locked`; past the account's 100 failures
+         *     an hour only a session made from a known device may try). The new password follows the
          *     rules of `POST /password-reset/confirm` and must differ from the current one. On
          *     success every other session of the account ends (the caller's stays), and the
          *     account's address gets a mail saying that the password changed.
@@ -372,7 +373,8 @@ export interface paths {
          * @description Needs a code: the app's current one, or an unused recovery code (which is spent).
          *     The secret and the recovery codes are deleted, and the owner is told by mail.
          *     Wrong codes count as failed logins (429 `account_locked` after five in a row from
-         *     one address).
+         *     one address; past the account's 100 failures an hour only a session made from a
+         *     known device may try).
          */
         delete: operations["disableTotp"];
         options?: never;
@@ -396,7 +398,8 @@ export interface paths {
          *     (or for turning two-step verification off) without the app. They are shown this
          *     once: the portal keeps only their digests. From now on `POST /login` asks for a
          *     code (`MfaChallenge`), and the owner is told by mail. Wrong codes count as failed
-         *     logins (429 `account_locked` after five in a row from one address).
+         *     logins (429 `account_locked` after five in a row from one address; past the
+         *     account's 100 failures an hour only a session made from a known device may try).
          */
         post: operations["confirmTotp"];
         delete?: never;
@@ -907,7 +910,8 @@ export interface components {
          * @description `account_locked`: too many failed logins for this account from this device or
          *     network: 5 consecutive ones from this client address (locked for 15 minutes from the
          *     last one), or the account's 100 an hour from anywhere, which only a known
-         *     `device_token` passes. Never says whether the password was right.
+         *     `device_token` passes (on the account's routes: a session made from a known
+         *     device). Never says whether the password was right.
          */
         AccountLocked: {
             headers: {

@@ -20,7 +20,7 @@ use crate::{count_change, internal, App};
 
 impl<S: Sessions + AccountSessions + LoginAttempts + Logins + EmailChanges + MailOutbox> App<S> {
     pub(crate) async fn ask_email_change(&self, call: Call) -> Reply {
-        let (_, profile) = authenticate_with_profile(&self.store, &self.settings, &call, call.now).await?;
+        let (session, profile) = authenticate_with_profile(&self.store, &self.settings, &call, call.now).await?;
         let body = call.body()?;
         let typed = body.string("new_email", MAX_FIELD_BYTES)?;
         let password = body.string("password", MAX_FIELD_BYTES)?;
@@ -29,7 +29,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + EmailChanges + Mai
         let token = issue_token().map_err(internal)?;
         let change = EmailChange::ask(token.digest.clone(), &profile.account, new_email, call.now)
             .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
-        self.check_password(&profile, password, &call).await?;
+        let (_, client) = self.check_password(&profile, &session, password, &call).await?;
         let account = &profile.account;
         let id = random_id().map_err(internal)?;
         let link = email_change_link_mail(
@@ -45,7 +45,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + EmailChanges + Mai
             PendingMail::new(format!("email-change-{id}"), link, call.now),
             PendingMail::new(format!("email-notice-{id}"), notice, call.now),
         ];
-        match self.store.ask_email_change(&change, &call.caller.source_ip, &mails).await {
+        match self.store.ask_email_change(&change, &client, &mails).await {
             Ok(()) => {}
             // The e-mail changed since the session was read: that session is dead by now.
             Err(StoreError::Conflict(_)) => return Err(ApiError::Unauthorized),

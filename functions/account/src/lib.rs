@@ -6,6 +6,8 @@
 //! A password or a code checked here counts like a login's: one of the client's five
 //! attempts is taken before the check (so parallel guesses cannot pass five), a wrong one
 //! is a failed login of the account's e-mail, and a right one starts the count again.
+//! Past the e-mail's hourly ceiling of failures (from any client, logins included) only
+//! the known device the caller's session was made from may still try, with its own five.
 
 mod email;
 mod password;
@@ -15,12 +17,17 @@ mod totp;
 use shared::auth::email_tag;
 use shared::config::{MailSettings, Settings};
 use shared::domain::password::PasswordHasherArgon;
-use shared::domain::{Credentials, Email};
+use shared::domain::{Account, Credentials, Email};
 use shared::http::{run_blocking, ApiError, Call, Function, Input, Route};
+use shared::mail::compose::login_ceiling_notice;
 use shared::mail::Mailer;
+use shared::outbox;
 use shared::sealing::{DataKey, DataKeySource, SealError};
 use shared::startup::Base;
-use shared::store::{AttemptReservation, DynamoStore, LoginAttempts, LoginClient, Logins, Profile};
+use shared::store::{
+    AttemptReservation, DynamoStore, LoginAttempts, LoginClient, LoginFacts, MailOutbox, Profile, Session,
+    ACCOUNT_FAILURES_PER_HOUR,
+};
 use shared::telemetry::fail_start;
 
 pub struct App<S> {
@@ -74,11 +81,56 @@ pub(crate) fn seal_error(e: SealError) -> ApiError {
     }
 }
 
-impl<S: LoginAttempts + Logins> App<S> {
-    /// Takes one of the caller's attempts at `email` (429 when they are used up).
-    pub(crate) async fn take_attempt(&self, email: &Email, call: &Call) -> Result<(), ApiError> {
-        let client = LoginClient::Address(call.caller.source_ip.clone());
-        match self.store.reserve_login_attempt(email, &client, call.now).await? {
+impl<S: LoginAttempts + MailOutbox> App<S> {
+    /// Takes one attempt at `email` for the caller (429 when there is none), with what a
+    /// login reads first (the credentials, the e-mail's failures this hour) in the same
+    /// round trip. As at the login: the client's address has five; past the e-mail's
+    /// hourly ceiling only a known device may try, here the device the caller's session
+    /// was made from (its own five). Returns the client whose attempt was taken: a
+    /// success clears that count.
+    pub(crate) async fn take_attempt(
+        &self,
+        email: &Email,
+        session: &Session,
+        call: &Call,
+    ) -> Result<(LoginClient, LoginFacts), ApiError> {
+        let address = LoginClient::Address(call.caller.source_ip.clone());
+        let (facts, reserved) = tokio::join!(
+            self.store.login_facts(email, call.now),
+            self.store.reserve_login_attempt(email, &address, call.now)
+        );
+        let (facts, reserved) = (facts?, reserved?);
+        if facts.failures_this_hour < ACCOUNT_FAILURES_PER_HOUR {
+            return self.reserved(email, call, reserved).map(|()| (address, facts));
+        }
+        // Past the ceiling the address's attempt is not one of its five: handed back.
+        if reserved == AttemptReservation::Granted {
+            if let Err(e) = self.store.give_back_login_attempt(email, &address).await {
+                tracing::warn!(error = %e, "attempt not given back");
+            }
+        }
+        let Some(device) = session.device.clone().map(LoginClient::Device) else {
+            return Err(self.past_ceiling(email, call));
+        };
+        match self.store.reserve_login_attempt(email, &device, call.now).await? {
+            AttemptReservation::UnknownDevice => Err(self.past_ceiling(email, call)),
+            other => self.reserved(email, call, other).map(|()| (device, facts)),
+        }
+    }
+
+    /// 429 until the clock hour is over: the e-mail's hourly ceiling is reached and the
+    /// caller's session comes from no device known to it.
+    fn past_ceiling(&self, email: &Email, call: &Call) -> ApiError {
+        let secs = 3600 - call.now.timestamp().rem_euclid(3600) as u64;
+        tracing::info!(event = "account_ceiling", email_tag = %email_tag(&self.settings.log_key, email),
+            client = call.caller.source_ip.as_str(), retry_after = secs,
+            "refused: hourly limit for this e-mail, and the session's device is not known to it");
+        ApiError::AccountLocked { retry_after_secs: secs }
+    }
+
+    /// A reservation as an answer: granted, or 429 until the client's lock ends.
+    fn reserved(&self, email: &Email, call: &Call, reserved: AttemptReservation) -> Result<(), ApiError> {
+        match reserved {
             AttemptReservation::Granted => Ok(()),
             AttemptReservation::Locked(until) => {
                 let secs = (until - call.now).num_seconds().max(1) as u64;
@@ -91,12 +143,28 @@ impl<S: LoginAttempts + Logins> App<S> {
         }
     }
 
-    /// A wrong password or code: a failed login of `email`, then `refusal`.
-    pub(crate) async fn failed(&self, email: &Email, call: &Call, what: &'static str, refusal: ApiError) -> ApiError {
+    /// A wrong password or code: a failed login of the account's e-mail, then `refusal`.
+    /// The failure that reaches the e-mail's hourly ceiling tells the owner, as a login's
+    /// does (the same mail, once per hour).
+    pub(crate) async fn failed(
+        &self,
+        account: &Account,
+        call: &Call,
+        what: &'static str,
+        refusal: ApiError,
+    ) -> ApiError {
+        let email = &account.email;
         match self.store.count_failed_login(email, call.now).await {
             Ok(failures) => {
                 tracing::info!(event = "check_failed", what, email_tag = %email_tag(&self.settings.log_key, email),
                     client = call.caller.source_ip.as_str(), failures_this_hour = failures, "wrong {what}");
+                if failures == ACCOUNT_FAILURES_PER_HOUR {
+                    let notice = login_ceiling_notice(&self.mail, account, call.now);
+                    match self.store.put_outgoing(&notice).await {
+                        Ok(()) => _ = outbox::deliver(&self.store, &self.mailer, &notice, call.now).await,
+                        Err(e) => tracing::warn!(error = %e, "login limit notice not queued"),
+                    }
+                }
                 refusal
             }
             Err(e) => e.into(),
@@ -104,23 +172,24 @@ impl<S: LoginAttempts + Logins> App<S> {
     }
 
     /// The account's password checked as a login checks it: the attempt is taken alongside
-    /// the read of the hash; wrong is 401 `invalid_credentials` and counted.
+    /// the read of the hash; wrong is 401 `invalid_credentials` and counted. Returns the
+    /// credentials and the client whose count a success clears.
     pub(crate) async fn check_password(
         &self,
         profile: &Profile,
+        session: &Session,
         password: &str,
         call: &Call,
-    ) -> Result<Credentials, ApiError> {
+    ) -> Result<(Credentials, LoginClient), ApiError> {
         let email = &profile.account.email;
-        let (taken, credentials) = tokio::join!(self.take_attempt(email, call), self.store.credentials(email));
-        taken?;
-        let credentials = credentials?.ok_or_else(|| internal("an account without its login"))?;
+        let (client, facts) = self.take_attempt(email, session, call).await?;
+        let credentials = facts.credentials.ok_or_else(|| internal("an account without its login"))?;
         let (hasher, stored, typed) = (self.hasher.clone(), credentials.password_hash.clone(), password.to_string());
         // A login without a hash (never set) matches no password.
         if !run_blocking(move || stored.is_some_and(|h| hasher.verify(&typed, &h))).await? {
-            return Err(self.failed(email, call, "password", ApiError::InvalidCredentials).await);
+            return Err(self.failed(&profile.account, call, "password", ApiError::InvalidCredentials).await);
         }
-        Ok(credentials)
+        Ok((credentials, client))
     }
 }
 

@@ -27,8 +27,8 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + 
             return Err(ApiError::WeakPassword("the new password must differ from the current one".into()));
         }
         let (checked, listed) =
-            tokio::join!(self.check_password(&profile, current, &call), self.store.sessions_of(&account.id));
-        let credentials = checked?;
+            tokio::join!(self.check_password(&profile, &session, current, &call), self.store.sessions_of(&account.id));
+        let (credentials, client) = checked?;
         let others = listed?;
         let hasher = self.hasher.clone();
         let new_hash = run_blocking(move || hasher.hash(&new_password)).await?.map_err(internal)?;
@@ -39,7 +39,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + PasswordChanges + 
             new_hash: &new_hash,
             current: &session,
             others: &others,
-            client_ip: &call.caller.source_ip,
+            client: &client,
             mail: &pending,
             now: call.now,
         };

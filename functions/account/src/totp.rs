@@ -77,7 +77,7 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
             authenticate_with_profile(&self.store, &self.settings, &call, call.now),
             self.store.totp(&account)
         );
-        let (_, profile) = caller?;
+        let (session, profile) = caller?;
         let code = call.body()?.string("code", MAX_CODE_BYTES)?;
         let enrolment = match found? {
             None => return Err(ApiError::MfaNotStarted),
@@ -85,16 +85,16 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
             Some(e) => e,
         };
         let email = &profile.account.email;
-        let (taken, key) = tokio::join!(self.take_attempt(email, &call), self.data_key());
-        taken?;
+        let (taken, key) = tokio::join!(self.take_attempt(email, &session, &call), self.data_key());
+        let (client, _) = taken?;
         let secret = open_secret(key?, &enrolment).map_err(seal_error)?;
         let Some(step) = accepted_step(&secret, code, call.now, None) else {
-            return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await);
+            return Err(self.failed(&profile.account, &call, "code", ApiError::InvalidCode).await);
         };
         let codes = RecoveryCode::generate_set().map_err(internal)?;
         let digests: Vec<String> = codes.iter().map(|c| c.digest(&account)).collect();
         let mail = self.change_mail(&profile.account, true, &call)?;
-        match self.store.confirm_totp(email, &enrolment, step, &digests, &call.caller.source_ip, &mail).await {
+        match self.store.confirm_totp(email, &enrolment, step, &digests, &client, &mail).await {
             Ok(()) => {}
             // Restarted (a new secret) while this code was checked against the old one.
             Err(StoreError::Conflict(_)) => return Err(ApiError::MfaNotStarted),
@@ -114,22 +114,24 @@ impl<S: Sessions + AccountSessions + LoginAttempts + Logins + TwoStep + MailOutb
             authenticate_with_profile(&self.store, &self.settings, &call, call.now),
             self.store.totp(&account)
         );
-        let (_, profile) = caller?;
+        let (session, profile) = caller?;
         let code = call.body()?.string("code", MAX_CODE_BYTES)?;
         let Some(enrolment) = found?.filter(|e| e.state == TotpState::On) else {
             return Err(ApiError::MfaNotEnabled);
         };
         let email = &profile.account.email;
-        let (taken, key) = tokio::join!(self.take_attempt(email, &call), self.data_key());
-        taken?;
+        let (taken, key) = tokio::join!(self.take_attempt(email, &session, &call), self.data_key());
+        let (client, _) = taken?;
         let Some(proof) = prove(key?, &enrolment, code, call.now).map_err(seal_error)? else {
-            return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await);
+            return Err(self.failed(&profile.account, &call, "code", ApiError::InvalidCode).await);
         };
         let mail = self.change_mail(&profile.account, false, &call)?;
-        match self.store.disable_totp(email, &enrolment, &proof, &call.caller.source_ip, &mail).await {
+        match self.store.disable_totp(email, &enrolment, &proof, &client, &mail).await {
             Ok(()) => {}
             // Another request spent this very code first.
-            Err(StoreError::Conflict(_)) => return Err(self.failed(email, &call, "code", ApiError::InvalidCode).await),
+            Err(StoreError::Conflict(_)) => {
+                return Err(self.failed(&profile.account, &call, "code", ApiError::InvalidCode).await)
+            }
             Err(e) => return Err(e.into()),
         }
         tracing::info!(event = "totp_disabled", email_tag = %email_tag(&self.settings.log_key, email),

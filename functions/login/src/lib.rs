@@ -21,7 +21,7 @@ use shared::domain::{AccountId, Credentials, Email};
 use shared::http::{json, no_content, run_blocking, ApiError, Call, Function, Input, Reply, Route, MAX_FIELD_BYTES};
 use shared::mail::{compose, Mailer};
 use shared::metrics;
-use shared::outbox::{self, PendingMail};
+use shared::outbox;
 use shared::sealing::DataKeySource;
 use shared::startup::Base;
 use shared::store::{
@@ -203,7 +203,8 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> A
             LoginClient::Address(ip) => Some(ip.as_str()),
             LoginClient::Device(_) => None,
         };
-        let (token, session) = self.new_session(&call, &credentials.account, credentials.password_epoch)?;
+        let (token, session) =
+            self.new_session(&call, &credentials.account, credentials.password_epoch, &device.digest)?;
         // A login item written before it kept the account's copies: the profile is read
         // alongside the write.
         let (written, account, ()) = tokio::join!(
@@ -272,6 +273,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> A
         call: &Call,
         account: &AccountId,
         password_epoch: u64,
+        device: &TokenDigest,
     ) -> Result<(String, Session), ApiError> {
         let token = issue_session_token(account).map_err(internal)?;
         let session = Session {
@@ -284,6 +286,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> A
             password_epoch,
             source_ip: call.caller.source_ip.clone(),
             user_agent: call.caller.user_agent.clone(),
+            device: Some(device.clone()),
         };
         Ok((token.secret, session))
     }
@@ -339,9 +342,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> A
                 Err(e) => return tracing::warn!(error = %e, "login limit notice not made"),
             },
         };
-        let mail = compose::login_ceiling_mail(&self.mail, &account.name, account.email.as_str());
-        let id = format!("login-limit-{}-{}", account.id, now.format("%Y%m%d%H"));
-        let pending = PendingMail::new(id, mail, now);
+        let pending = compose::login_ceiling_notice(&self.mail, &account, now);
         match self.store.put_outgoing(&pending).await {
             Ok(()) => {
                 outbox::deliver(&self.store, &self.mailer, &pending, now).await;

@@ -71,7 +71,7 @@ impl<S: Accounts + Logins + LoginAttempts + Sessions + MailOutbox + MfaLogins> A
             account: account.clone(),
             expires_at: now + Duration::days(DEVICE_DAYS),
         };
-        let (session_token, session) = self.new_session(&call, &account, challenge.password_epoch)?;
+        let (session_token, session) = self.new_session(&call, &account, challenge.password_epoch, &known.digest)?;
         match self.store.mfa_login_succeeded(&facts, &proof, &session, &known, now).await {
             Ok(()) => {}
             // Spent meanwhile (the same code or token twice at once), or the password changed.

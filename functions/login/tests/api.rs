@@ -365,6 +365,10 @@ async fn a_device_is_known_for_a_year_from_its_latest_login() {
     let first = login_as(&app, &email, PASSWORD, HOME, None).await;
     let device = first.body["device_token"].as_str().unwrap().to_string();
     let key = device_key(&ana.email, &device);
+    // The session remembers the device it was made from (the account's checks past the
+    // hourly ceiling go by it).
+    let session = env.session_of_token(first.body["token"].as_str().unwrap(), Utc::now()).await.unwrap();
+    assert_eq!(session.device, Some(TokenDigest::of(&device)), "the session's device");
     let expiry = |item: std::collections::HashMap<String, AttributeValue>| {
         item["expires_at"].as_n().unwrap().parse::<i64>().unwrap()
     };

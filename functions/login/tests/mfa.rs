@@ -17,7 +17,7 @@ use shared::http::Function;
 use shared::mail::account::two_step_mail;
 use shared::outbox::PendingMail;
 use shared::store::{
-    keys, AccountSessions, DynamoStore, PasswordResets, ResetToken, TotpEnrolment, TotpState, TwoStep,
+    keys, AccountSessions, DynamoStore, LoginClient, PasswordResets, ResetToken, TotpEnrolment, TotpState, TwoStep,
 };
 use shared::testing::otp::app_code;
 use shared::testing::{checked, fixture_text, hash_at_older_cost, hasher, json_of, Cost, TestEnv};
@@ -59,7 +59,17 @@ async fn setup() -> Mfa {
         two_step_mail(&env.mail_settings, &ana.name, ana.email.as_str(), true),
         Utc::now(),
     );
-    env.store.confirm_totp(&ana.email, &enrolment, step_at(Utc::now()) - 10, &digests, HOME, &told).await.unwrap();
+    env.store
+        .confirm_totp(
+            &ana.email,
+            &enrolment,
+            step_at(Utc::now()) - 10,
+            &digests,
+            &LoginClient::Address(HOME.into()),
+            &told,
+        )
+        .await
+        .unwrap();
     let uri = otpauth_uri(&secret, "Aspel", ana.email.as_str());
     let app = App::build(env.base());
     Mfa { env, app, ana, uri, recovery }

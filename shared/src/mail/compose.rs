@@ -2,10 +2,11 @@
 //! not needed, and bodies stay testable without a network). Every value that came from
 //! data is HTML-escaped in the HTML part.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::MailSettings;
-use crate::domain::{Product, Subscription};
+use crate::domain::{Account, Product, Subscription};
+use crate::outbox::PendingMail;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -107,6 +108,13 @@ pub fn upgrade_mail(
         downloads = e(&settings.download_url),
     );
     Mail { to: to.to_string(), subject: subject.clone(), text, html: page(&subject, &body, &settings.vendor_name) }
+}
+
+/// [`login_ceiling_mail`] as the outbox keeps it: one per account and clock hour (its id
+/// says which), whichever function counted the failure that reached the limit.
+pub fn login_ceiling_notice(settings: &MailSettings, account: &Account, now: DateTime<Utc>) -> PendingMail {
+    let mail = login_ceiling_mail(settings, &account.name, account.email.as_str());
+    PendingMail::new(format!("login-limit-{}-{}", account.id, now.format("%Y%m%d%H")), mail, now)
 }
 
 /// To the owner, once when the account-wide limit of failed logins is reached: someone is

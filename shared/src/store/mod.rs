@@ -67,6 +67,10 @@ pub struct Session {
     /// The client that logged in, as the gateway saw it.
     pub source_ip: String,
     pub user_agent: String,
+    /// The known device the login came from or was given (its token's digest): past the
+    /// e-mail's hourly ceiling, the account's routes let that device alone check a password
+    /// or a code, with its own count. `None` for a session stored before sessions kept it.
+    pub device: Option<TokenDigest>,
 }
 
 /// How often a session's last use is written (the idle limit is checked against it).

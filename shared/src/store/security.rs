@@ -43,8 +43,9 @@ pub struct PasswordChange<'a> {
     pub current: &'a Session,
     /// The other sessions of the account: they end.
     pub others: &'a [Session],
-    /// The client whose count of failed attempts starts again.
-    pub client_ip: &'a str,
+    /// The client whose count of failed attempts starts again (the one whose attempt the
+    /// check took).
+    pub client: &'a LoginClient,
     /// "Your password changed", leased to the request that commits.
     pub mail: &'a PendingMail,
     pub now: DateTime<Utc>,
@@ -107,7 +108,7 @@ pub trait TwoStep {
         seen: &TotpEnrolment,
         step: u64,
         recovery_codes: &[String],
-        client_ip: &str,
+        client: &LoginClient,
         mail: &PendingMail,
     ) -> StoreResult<()>;
     /// Turns it off with `proof`: the enrolment goes, the login item forgets it, the
@@ -118,7 +119,7 @@ pub trait TwoStep {
         email: &Email,
         seen: &TotpEnrolment,
         proof: &Proof,
-        client_ip: &str,
+        client: &LoginClient,
         mail: &PendingMail,
     ) -> StoreResult<()>;
 }
@@ -184,7 +185,12 @@ pub enum EmailChangeError {
 pub trait EmailChanges {
     /// Keeps the change as the account's latest, clears the client's count and puts the
     /// two mails (leased to the caller), in one transaction.
-    async fn ask_email_change(&self, change: &EmailChange, client_ip: &str, mails: &[PendingMail]) -> StoreResult<()>;
+    async fn ask_email_change(
+        &self,
+        change: &EmailChange,
+        client: &LoginClient,
+        mails: &[PendingMail],
+    ) -> StoreResult<()>;
     async fn email_change(&self, digest: &TokenDigest) -> StoreResult<Option<EmailChange>>;
     /// Moves the login from the old e-mail to the new one (only if the new one is free),
     /// changes the profile's e-mail, moves the password epoch on (every session is dead),

@@ -22,14 +22,17 @@ use serde_json::Value;
 
 use crate::config::{MailSettings, Settings};
 use crate::domain::password::PasswordHasherArgon;
-use crate::domain::token::{issue_session_token, random_id};
+use crate::domain::token::{issue_session_token, issue_token, random_id};
 use crate::domain::{
     Account, AccountId, BillingPeriod, Email, Plan, Product, Serial, Subscription, SystemCode, Terms, Version,
 };
 use crate::mail::Mailer;
 use crate::startup::Base;
 use crate::store::table::TableDefinition;
-use crate::store::{keys, AccountWriter, CatalogWriter, DynamoStore, Key, SerialWriter, Session, Sessions};
+use crate::store::{
+    keys, AccountWriter, CatalogWriter, DynamoStore, Key, KnownDevice, LoginAttempts, SerialWriter, Session, Sessions,
+    DEVICE_DAYS,
+};
 
 pub use bus::{QueuedMessage, TestBus};
 pub use calls::{CallCounter, Cost};
@@ -276,6 +279,7 @@ impl TestEnv {
             password_epoch: 0,
             source_ip: "192.0.2.10".into(),
             user_agent: "tests".into(),
+            device: None,
         };
         self.store.create_session(&session).await.unwrap();
         token.secret
@@ -302,8 +306,37 @@ impl TestEnv {
             password_epoch: self.password_epoch(&owner.id).await,
             source_ip: ip.into(),
             user_agent: agent.into(),
+            device: None,
         };
         self.store.create_session(&session).await.unwrap();
+        (token.secret, session)
+    }
+
+    /// Logs `owner` in through the store as a login from a new device at `ip` does: the
+    /// session (made from that device), the device known to the e-mail for a year, the
+    /// address's count cleared. Returns the bearer token and the session.
+    pub async fn login_with_new_device(&self, owner: &Account, ip: &str) -> (String, Session) {
+        let token = issue_session_token(&owner.id).unwrap();
+        let device = issue_token().unwrap().digest;
+        let now = Utc::now();
+        let session = Session {
+            digest: token.digest,
+            id: random_id().unwrap(),
+            account: owner.id.clone(),
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(12),
+            last_used_at: now,
+            password_epoch: self.password_epoch(&owner.id).await,
+            source_ip: ip.into(),
+            user_agent: "tests".into(),
+            device: Some(device.clone()),
+        };
+        let known = KnownDevice {
+            digest: device,
+            account: owner.id.clone(),
+            expires_at: now + chrono::Duration::days(DEVICE_DAYS),
+        };
+        self.store.login_succeeded(&owner.email, &session, &known, Some(ip)).await.unwrap();
         (token.secret, session)
     }
 

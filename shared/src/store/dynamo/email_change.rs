@@ -15,7 +15,7 @@ use super::{build, cancellation_codes, failed_condition, n, s, transaction_error
 use crate::domain::email_change::EmailChange;
 use crate::domain::token::TokenDigest;
 use crate::outbox::PendingMail;
-use crate::store::{EmailChangeError, EmailChanges, Session, StoreError, StoreResult};
+use crate::store::{EmailChangeError, EmailChanges, LoginClient, Session, StoreError, StoreResult};
 
 /// The reset mails' rate-limit slots belong to an address, not to the account.
 const ADDRESS_ONLY: [&str; 3] = ["reset_mail_1", "reset_mail_2", "reset_mail_3"];
@@ -25,7 +25,7 @@ pub fn request(digest: &TokenDigest) -> Key {
 }
 
 impl EmailChanges for DynamoStore {
-    async fn ask_email_change(&self, c: &EmailChange, client_ip: &str, mails: &[PendingMail]) -> StoreResult<()> {
+    async fn ask_email_change(&self, c: &EmailChange, client: &LoginClient, mails: &[PendingMail]) -> StoreResult<()> {
         let mut item = request(&c.digest).item();
         item.insert("type".into(), s("email_change"));
         item.insert("account_id".into(), s(c.account.as_str()));
@@ -46,7 +46,7 @@ impl EmailChanges for DynamoStore {
         let mut items = vec![
             self.put_if_absent(item)?,
             TransactWriteItem::builder().update(build(latest)?).build(),
-            self.clear_count(&c.old_email, client_ip, c.issued_at)?,
+            self.clear_count(&c.old_email, client, c.issued_at)?,
         ];
         let leased = Some(c.issued_at + crate::outbox::LEASE);
         for mail in mails {

@@ -240,7 +240,7 @@ impl LoginAttempts for DynamoStore {
     ) -> StoreResult<()> {
         let mut items = self.session_writes(session)?;
         if let Some(ip) = address {
-            items.push(self.clear_count(email, ip, session.created_at)?);
+            items.push(self.clear_count(email, &LoginClient::Address(ip.into()), session.created_at)?);
         }
         items.push(self.know_device(email, device)?);
         self.transact(items).await.map_err(|e| session_write_error("log in", e))
@@ -248,18 +248,30 @@ impl LoginAttempts for DynamoStore {
 }
 
 impl DynamoStore {
-    /// The transaction item that starts the count of the client at `ip` again (a success).
-    pub(super) fn clear_count(&self, email: &Email, ip: &str, now: DateTime<Utc>) -> StoreResult<TransactWriteItem> {
+    /// The transaction item that starts the count of `who` again (a success). A device
+    /// stays what it was: known until its own expiry, or (gone meanwhile) nothing a login
+    /// would take for a known device, removed within the day.
+    pub(super) fn clear_count(
+        &self,
+        email: &Email,
+        who: &LoginClient,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TransactWriteItem> {
         let restart = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(client(email, &LoginClient::Address(ip.into())).item()))
-            .update_expression("SET #type = :type, failures = :zero, expires_at = :ttl")
-            .expression_attribute_names("#type", "type")
-            .expression_attribute_values(":type", s("login_attempts"))
+            .set_key(Some(client(email, who).item()))
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":ttl", n((now + Duration::days(1)).timestamp()))
-            .build();
-        Ok(TransactWriteItem::builder().update(build(restart)?).build())
+            .expression_attribute_values(":ttl", n((now + Duration::days(1)).timestamp()));
+        let restart = match who {
+            LoginClient::Address(_) => restart
+                .update_expression("SET #type = :type, failures = :zero, expires_at = :ttl")
+                .expression_attribute_names("#type", "type")
+                .expression_attribute_values(":type", s("login_attempts")),
+            LoginClient::Device(_) => restart.update_expression(
+                "SET failures = :zero, expires_at = if_not_exists(expires_at, :ttl) REMOVE attempted_at",
+            ),
+        };
+        Ok(TransactWriteItem::builder().update(build(restart.build())?).build())
     }
 
     /// The transaction item that makes `device` known to `email` until its `expires_at`,

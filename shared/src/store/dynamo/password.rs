@@ -60,7 +60,7 @@ impl PasswordChanges for DynamoStore {
                 .build();
             items.push(TransactWriteItem::builder().update(build(moved)?).build());
         }
-        items.push(self.clear_count(&c.email, change.client_ip, change.now)?);
+        items.push(self.clear_count(&c.email, change.client, change.now)?);
         let leased = Some(change.now + crate::outbox::LEASE);
         items.push(self.put_if_absent(outbox_item(change.mail, leased))?);
         // The others are dead by their epoch already; deleting them is tidying.

@@ -39,6 +39,9 @@ fn describe(item: &mut Item, s_: &Session) {
     item.insert("last_used_at".into(), s(s_.last_used_at.to_rfc3339()));
     item.insert("source_ip".into(), s(&s_.source_ip));
     item.insert("user_agent".into(), s(&s_.user_agent));
+    if let Some(device) = &s_.device {
+        item.insert("device".into(), s(device.as_str()));
+    }
 }
 
 pub(super) fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Session> {
@@ -54,6 +57,7 @@ pub(super) fn session_from(item: &Item, digest: TokenDigest) -> StoreResult<Sess
         password_epoch: a.opt_num("password_epoch")?.unwrap_or(0),
         source_ip: a.opt_str("source_ip")?.unwrap_or_default().to_string(),
         user_agent: a.opt_str("user_agent")?.unwrap_or_default().to_string(),
+        device: a.opt_str("device")?.map(|d| TokenDigest::from_stored(d.to_string())),
     })
 }
 

@@ -166,7 +166,7 @@ impl TwoStep for DynamoStore {
         seen: &TotpEnrolment,
         step: u64,
         recovery_codes: &[String],
-        client_ip: &str,
+        client: &LoginClient,
         mail: &PendingMail,
     ) -> StoreResult<()> {
         let now = Utc::now();
@@ -187,7 +187,7 @@ impl TwoStep for DynamoStore {
         let items = vec![
             self.tx_update(on)?,
             self.mark_login(email, &seen.account, true)?,
-            self.clear_count(email, client_ip, now)?,
+            self.clear_count(email, client, now)?,
             self.put_if_absent(outbox_item(mail, Some(now + crate::outbox::LEASE)))?,
         ];
         self.transact(items).await.map_err(conflict("confirm totp", "the enrolment changed meanwhile"))
@@ -198,7 +198,7 @@ impl TwoStep for DynamoStore {
         email: &Email,
         seen: &TotpEnrolment,
         proof: &Proof,
-        client_ip: &str,
+        client: &LoginClient,
         mail: &PendingMail,
     ) -> StoreResult<()> {
         let now = Utc::now();
@@ -218,7 +218,7 @@ impl TwoStep for DynamoStore {
         let items = vec![
             TransactWriteItem::builder().delete(build(delete.build())?).build(),
             self.mark_login(email, &seen.account, false)?,
-            self.clear_count(email, client_ip, now)?,
+            self.clear_count(email, client, now)?,
             self.put_if_absent(outbox_item(mail, Some(now + crate::outbox::LEASE)))?,
         ];
         self.transact(items).await.map_err(conflict("disable totp", "the code was used meanwhile"))
@@ -270,8 +270,8 @@ impl MfaLogins for DynamoStore {
             .build();
         let mut items = vec![self.tx_update(spend)?, self.spend_proof(&c.account, proof)?];
         items.extend(self.session_writes(session)?);
-        if let LoginClient::Address(ip) = &c.client {
-            items.push(self.clear_count(&c.email, ip, now)?);
+        if let LoginClient::Address(_) = &c.client {
+            items.push(self.clear_count(&c.email, &c.client, now)?);
         }
         items.push(self.know_device(&c.email, device)?);
         self.transact(items).await.map_err(conflict("second step", "the code, the token or the password changed"))
